@@ -1,0 +1,49 @@
+package dev.mmspark.common.spark;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * Creates the job's SparkSession. Under spark-submit the master and resources come from spark-submit;
+ * launched any other way (the local launcher, tests) the session runs in local mode, so the same jar runs
+ * unchanged on a laptop and on a cluster.
+ */
+public final class SparkSessions {
+    private static final Logger LOG = LoggerFactory.getLogger(SparkSessions.class);
+
+    private SparkSessions() {
+    }
+
+    /**
+     * @param appName     the application name shown by the cluster manager
+     * @param localMaster the master used when none was given by spark-submit, e.g. {@code local[*]}
+     * @param extraConf   pass-through settings from the config's {@code spark.conf} section
+     */
+    public static SparkSession getOrCreate(String appName, String localMaster, Map<String, String> extraConf) {
+        SparkConf conf = new SparkConf(true);
+        if (!conf.contains("spark.master")) {
+            conf.setMaster(localMaster);
+            // Small local runs do not need 200 shuffle partitions.
+            conf.setIfMissing("spark.sql.shuffle.partitions", "8");
+            conf.setIfMissing("spark.ui.enabled", "false");
+        }
+        conf.setAppName(appName);
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        // A speculative duplicate of a training task would be averaged twice (platform-notes.md).
+        conf.setIfMissing("spark.speculation", "false");
+        // Hadoop's local file system writes .crc side files; they only clutter outputs here.
+        conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "false");
+        extraConf.forEach(conf::set);
+        if (conf.getBoolean("spark.speculation", false)) {
+            LOG.warn("spark.speculation=true: speculative duplicates of training tasks would be averaged twice;"
+                    + " disable it for training jobs");
+        }
+        SparkSession session = SparkSession.builder().config(conf).getOrCreate();
+        LOG.info("Spark {} session '{}' on {}", session.version(), appName, session.sparkContext().master());
+        return session;
+    }
+}
