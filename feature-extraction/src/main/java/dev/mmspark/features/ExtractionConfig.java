@@ -1,0 +1,100 @@
+package dev.mmspark.features;
+
+import dev.mmspark.common.config.Conf;
+import dev.mmspark.common.config.ConfigException;
+import dev.mmspark.features.image.Normalisation;
+
+import java.io.Serializable;
+
+/**
+ * The {@code extract} section: where the feature table goes and how each modality is turned into
+ * features. Every key is documented in README.md ("Configuration reference").
+ */
+public record ExtractionConfig(String output, Image image, Text text, Tags tags, int partitions)
+        implements Serializable {
+
+    /** How images become features. */
+    public enum ImageMode {
+        /** Keep preprocessed pixels; models train the image branch end to end. */
+        PIXELS,
+        /** Run a pretrained backbone (Keras .h5 or DL4J zip) and keep its pooled embedding (+ regions). */
+        BACKBONE,
+        /** Ignore images. */
+        NONE
+    }
+
+    public enum WordVectorSource { WORD2VEC, FILE, RANDOM }
+
+    public enum TooLong { TRUNCATE, FAIL }
+
+    public record Image(ImageMode mode, int size, Normalisation normalisation, String backbone,
+                        String backboneLayer, boolean regions, int batchSize) implements Serializable {
+    }
+
+    public record Text(int maxTokens, TooLong tooLong, boolean lowercase, int minCount, int maxVocab,
+                       WordVectorSource vectors, String vectorsPath, int dim, int word2vecIterations,
+                       int word2vecWindow, boolean word2vecUseUnlabeled, long seed, Bert bert)
+            implements Serializable {
+    }
+
+    /** Optional BERT-family encoder (all-MiniLM-L6-v2 through ONNX Runtime) giving token and sentence vectors. */
+    public record Bert(boolean enabled, int maxTokens, int batchSize) implements Serializable {
+    }
+
+    public record Tags(int maxTags, int minCount, int maxVocab) implements Serializable {
+    }
+
+    public static ExtractionConfig from(Conf c) {
+        String output = c.requireString("output");
+        int partitions = c.integer("partitions", 0, n -> n >= 0, ">= 0 (0: as many as the input has)");
+
+        Conf ic = c.section("image");
+        ImageMode mode = ic.enumValue("mode", ImageMode.class, ImageMode.PIXELS);
+        String backbone = ic.string("backbone", null);
+        if (mode == ImageMode.BACKBONE && (backbone == null || backbone.isBlank())) {
+            throw new ConfigException("config key '" + ic.full("backbone") + "' is required when '"
+                    + ic.full("mode") + "' is backbone (a Keras .h5 file or a DL4J model zip)");
+        }
+        int defaultSize = mode == ImageMode.BACKBONE ? 224 : 32;
+        int size = ic.integer("size", defaultSize, n -> n >= 8 && n <= 1024, "between 8 and 1024");
+        Normalisation norm = ic.enumValue("normalisation", Normalisation.class, Normalisation.ZERO_ONE);
+        String layer = ic.string("backbone_layer", null);
+        if (mode == ImageMode.BACKBONE && (layer == null || layer.isBlank())) {
+            throw new ConfigException("config key '" + ic.full("backbone_layer") + "' is required when '"
+                    + ic.full("mode") + "' is backbone (the layer whose activations are the features)");
+        }
+        boolean regions = ic.bool("regions", false);
+        int batch = ic.integer("batch_size", 16, n -> n >= 1 && n <= 4096, "between 1 and 4096");
+        Image image = new Image(mode, size, norm, backbone, layer, regions, batch);
+
+        Conf tc = c.section("text");
+        int maxTokens = tc.integer("max_tokens", 150, n -> n >= 1 && n <= 100_000, "between 1 and 100000");
+        TooLong tooLong = tc.enumValue("too_long", TooLong.class, TooLong.TRUNCATE);
+        boolean lower = tc.bool("lowercase", true);
+        int minCount = tc.integer("min_count", 1, n -> n >= 1, ">= 1");
+        int maxVocab = tc.integer("max_vocab", 50_000, n -> n >= 3, ">= 3");
+        WordVectorSource vectors = tc.enumValue("vectors", WordVectorSource.class, WordVectorSource.WORD2VEC);
+        String vectorsPath = tc.string("vectors_path", null);
+        if (vectors == WordVectorSource.FILE && (vectorsPath == null || vectorsPath.isBlank())) {
+            throw new ConfigException("config key '" + tc.full("vectors_path") + "' is required when '"
+                    + tc.full("vectors") + "' is file (a GloVe or word2vec text file, optionally .gz)");
+        }
+        int dim = tc.integer("dim", 100, n -> n >= 2 && n <= 1000, "between 2 and 1000");
+        int iters = tc.integer("word2vec_iterations", 5, n -> n >= 1 && n <= 100, "between 1 and 100");
+        int window = tc.integer("word2vec_window", 5, n -> n >= 1 && n <= 50, "between 1 and 50");
+        boolean unl = tc.bool("word2vec_use_unlabeled", true);
+        long seed = tc.longValue("seed", 42, s -> true, "");
+        Conf bc = tc.section("bert");
+        Bert bert = new Bert(bc.bool("enabled", false),
+                bc.integer("max_tokens", 64, n -> n >= 4 && n <= 512, "between 4 and 512"),
+                bc.integer("batch_size", 32, n -> n >= 1 && n <= 1024, "between 1 and 1024"));
+        Text text = new Text(maxTokens, tooLong, lower, minCount, maxVocab, vectors, vectorsPath, dim, iters, window,
+                unl, seed, bert);
+
+        Conf gc = c.section("tags");
+        Tags tags = new Tags(gc.integer("max_tags", 10, n -> n >= 1 && n <= 1000, "between 1 and 1000"),
+                gc.integer("min_count", 1, n -> n >= 1, ">= 1"),
+                gc.integer("max_vocab", 10_000, n -> n >= 3, ">= 3"));
+        return new ExtractionConfig(output, image, text, tags, partitions);
+    }
+}
