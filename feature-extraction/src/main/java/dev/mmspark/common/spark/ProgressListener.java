@@ -45,7 +45,7 @@ public final class ProgressListener extends SparkListener {
         }
         int done = s.done().incrementAndGet();
         long now = System.currentTimeMillis();
-        if (now - lastLog >= intervalMillis && done < s.total()) {
+        if (now - lastLog >= intervalMillis && now - s.startMillis() >= intervalMillis && done < s.total()) {
             lastLog = now;
             double elapsed = (now - s.startMillis()) / 1000.0;
             double eta = elapsed / done * (s.total() - done);

@@ -1,0 +1,117 @@
+package dev.mmspark.jobs;
+
+import dev.mmspark.common.Provenance;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** The command-line commands; each is a few lines that hand a job body to {@link JobRunner}. */
+final class Commands {
+    private Commands() {
+    }
+
+    /** Flags every job takes. */
+    static final class Common implements JobRunner.JobOptions {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "HOCON config file (see conf/)")
+        String config;
+
+        @Option(names = "--set", paramLabel = "KEY=VALUE",
+                description = "override a config value, e.g. --set train.epochs=3 (repeatable)")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--overwrite", description = "replace an existing output instead of refusing")
+        boolean overwrite;
+
+        @Option(names = "--manifest", paramLabel = "FILE",
+                description = "write a JSON manifest of the outcome (exit code, run ids, counts) for schedulers")
+        String manifest;
+
+        String defaultConfig;
+
+        @Override
+        public String config() {
+            if (config == null && defaultConfig == null) {
+                throw new dev.mmspark.common.config.ConfigException("--config FILE is required for this command");
+            }
+            return config != null ? config : defaultConfig;
+        }
+
+        @Override
+        public List<String> overrides() {
+            return overrides;
+        }
+
+        @Override
+        public boolean overwrite() {
+            return overwrite;
+        }
+
+        @Override
+        public boolean resume() {
+            return false;
+        }
+
+        @Override
+        public boolean dryRun() {
+            return false;
+        }
+
+        @Override
+        public String manifest() {
+            return manifest;
+        }
+    }
+
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            Provenance p = Provenance.current();
+            return new String[]{"mmspark " + p.codeVersion(), "Spark " + p.sparkVersion() + ", DL4J " + p.dl4jVersion()
+                    + " (" + p.nd4jBackend() + "), " + p.javaVersion()};
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Generate the built-in synthetic image+text+tag dataset (config section 'generate').")
+    static final class Generate implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("generate", common, GenerateJob::run);
+        }
+    }
+
+    @Command(name = "extract", mixinStandardHelpOptions = true,
+            description = "Extract per-modality features of a dataset into a Parquet feature table "
+                    + "(sections 'dataset' and 'extract').")
+    static final class Extract implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("extract", common, ExtractJob::run);
+        }
+    }
+
+    @Command(name = "quickstart", mixinStandardHelpOptions = true,
+            description = "Run the whole pipeline on the built-in synthetic dataset: generate, extract, train, "
+                    + "evaluate, print the leaderboard (default config conf/quickstart.conf).")
+    static final class Quickstart implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            common.defaultConfig = "conf/quickstart.conf";
+            return JobRunner.run("quickstart", common, QuickstartJob::run);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.mmspark.jobs;
+
+import dev.mmspark.common.config.Conf;
+import dev.mmspark.common.config.ConfigException;
+import dev.mmspark.data.DatasetConfig;
+import dev.mmspark.data.synthetic.SyntheticConfig;
+import dev.mmspark.features.ExtractionConfig;
+
+import java.util.Map;
+
+/**
+ * A whole configuration file, parsed and validated at once before Spark starts: every section that is
+ * present is checked (so a typo in a section another job uses is still caught), and unknown keys are
+ * rejected. Jobs ask for the sections they need with {@code require*}.
+ */
+public final class PlatformConfig {
+    private final Conf root;
+    private final String sparkMaster;
+    private final Map<String, String> sparkConf;
+    private final DatasetConfig dataset;
+    private final SyntheticConfig generate;
+    private final String generateOutput;
+    private final ExtractionConfig extract;
+
+    private PlatformConfig(Conf root) {
+        this.root = root;
+        // 'vars' holds free-form values for HOCON substitutions (${vars.work}); nothing reads it directly.
+        root.stringMap("vars");
+        Conf spark = root.section("spark");
+        this.sparkMaster = spark.string("master", "local[*]");
+        this.sparkConf = spark.stringMap("conf");
+        this.dataset = root.has("dataset") ? DatasetConfig.from(root.section("dataset")) : null;
+        if (root.has("generate")) {
+            Conf g = root.section("generate");
+            this.generateOutput = g.requireString("output");
+            this.generate = SyntheticConfig.from(g);
+        } else {
+            this.generate = null;
+            this.generateOutput = null;
+        }
+        this.extract = root.has("extract") ? ExtractionConfig.from(root.section("extract")) : null;
+        root.rejectUnknownKeys();
+    }
+
+    public static PlatformConfig from(Conf root) {
+        return new PlatformConfig(root);
+    }
+
+    public Conf root() {
+        return root;
+    }
+
+    public String sparkMaster() {
+        return sparkMaster;
+    }
+
+    public Map<String, String> sparkConf() {
+        return sparkConf;
+    }
+
+    public DatasetConfig requireDataset() {
+        return require(dataset, "dataset");
+    }
+
+    public SyntheticConfig requireGenerate() {
+        return require(generate, "generate");
+    }
+
+    public String generateOutput() {
+        return require(generateOutput, "generate");
+    }
+
+    public ExtractionConfig requireExtract() {
+        return require(extract, "extract");
+    }
+
+    private static <T> T require(T value, String section) {
+        if (value == null) {
+            throw new ConfigException("this job needs the config section '" + section + " { ... }', which is missing"
+                    + " (see conf/quickstart.conf for an example)");
+        }
+        return value;
+    }
+}
