@@ -12,8 +12,15 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
+
+import dev.mmspark.common.ExitCode;
+import dev.mmspark.common.MmsparkException;
+import dev.mmspark.testing.Failures;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,5 +54,122 @@ class FeatureExtractionTest {
         assertEquals(List.of(3, 16, 16), m.modality("image").shape());
         assertTrue(t.vocabulary("text").size() > 10);
         assertEquals(16, t.embeddings("text")[2].length);
+    }
+
+    /** A manifest dataset with one good sample plus the given extra lines, images written as needed. */
+    private Path dataset(String... extra) throws Exception {
+        Path dir = tmp.resolve("bad");
+        Files.createDirectories(dir.resolve("img"));
+        Files.write(dir.resolve("img/good.jpg"), TestData.jpeg(20, 20));
+        String[] lines = new String[extra.length + 1];
+        lines[0] = "{\"id\":\"good\",\"split\":\"train\",\"label\":\"a\",\"image\":\"img/good.jpg\","
+                + "\"text\":\"fine words\",\"vectors\":{\"audio\":[1,2,3]}}";
+        System.arraycopy(extra, 0, lines, 1, extra.length);
+        return TestData.manifest(dir, lines);
+    }
+
+    /** Extraction must fail with exactly this message and leave nothing at (or next to) the output. */
+    private void assertFails(Path ds, String extra, String expected) {
+        Path out = tmp.resolve("out");
+        String msg = Failures.message(() -> extract(ds.toString(), out.toString(), extra));
+        assertEquals(expected, msg);
+        assertNothingWritten(out);
+    }
+
+    private void assertNothingWritten(Path out) {
+        assertTrue(!Files.exists(out), "output must not exist after a failure");
+        try (Stream<Path> s = Files.list(out.getParent())) {
+            assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".out")).toList());
+        } catch (java.io.IOException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    @Test
+    void corruptJpegNamesTheFile() throws Exception {
+        Path ds = dataset("{\"id\":\"cut\",\"split\":\"train\",\"label\":\"a\",\"image\":\"img/cut.jpg\"}");
+        byte[] full = TestData.jpeg(64, 64);
+        Files.write(ds.resolve("img/cut.jpg"), Arrays.copyOf(full, full.length / 2));
+        assertFails(ds, "", "samples.jsonl:2 (sample 'cut'): image file:" + ds.resolve("img/cut.jpg")
+                + ": image is corrupt or truncated (Truncated File - Missing EOI marker)");
+    }
+
+    @Test
+    void zeroByteImage() throws Exception {
+        Path ds = dataset("{\"id\":\"z\",\"split\":\"train\",\"label\":\"a\",\"image\":\"img/z.jpg\"}");
+        Files.write(ds.resolve("img/z.jpg"), new byte[0]);
+        assertFails(ds, "", "samples.jsonl:2 (sample 'z'): image file:" + ds.resolve("img/z.jpg")
+                + ": image file is empty (0 bytes)");
+    }
+
+    @Test
+    void missingImageFile() throws Exception {
+        Path ds = dataset("{\"id\":\"m\",\"split\":\"test\",\"label\":\"a\",\"image\":\"img/none.jpg\"}");
+        assertFails(ds, "", "samples.jsonl:2 (sample 'm'): image file:" + ds.resolve("img/none.jpg")
+                + ": image file does not exist");
+    }
+
+    @Test
+    void wrongVectorLength() throws Exception {
+        Path ds = dataset("{\"id\":\"w\",\"split\":\"train\",\"label\":\"a\",\"vectors\":{\"audio\":[1,2,3]}}",
+                "{\"id\":\"x\",\"split\":\"train\",\"label\":\"a\",\"vectors\":{\"audio\":[1,2]}}");
+        assertFails(ds, "", "samples.jsonl:3 (sample 'x'): vectors.audio has 2 values, expected 3 like the other 2"
+                + " samples (wrong vector length)");
+    }
+
+    @Test
+    void labelOutsideTheConfiguredClasses() throws Exception {
+        Path ds = dataset("{\"id\":\"j\",\"split\":\"train\",\"label\":\"joy\",\"text\":\"yay\"}");
+        Path out = tmp.resolve("out");
+        SparkSession spark = SparkTestSession.get();
+        Conf conf = Conf.parse("dataset { path = \"" + ds + "\", classes = [a, b] }\nextract { output = \"" + out
+                + "\", text { dim = 4, word2vec_iterations = 1 } }");
+        DatasetConfig dc = DatasetConfig.from(conf.section("dataset"));
+        ExtractionConfig ec = ExtractionConfig.from(conf.section("extract"));
+        BadRecords bad = new BadRecords(spark.sparkContext(), dc.onBadRecord(), "test");
+        String msg = Failures.message(() -> FeatureExtraction.run(spark, Datasets.read(spark, dc, bad), dc, ec, false,
+                bad, null));
+        assertEquals("samples.jsonl:2 (sample 'j'): label 'joy' is not one of the configured classes [a, b]"
+                + " (dataset.classes)", msg);
+        assertNothingWritten(out);
+    }
+
+    @Test
+    void tooLongTextFailsOrIsTruncated() throws Exception {
+        String words = String.join(" ", java.util.Collections.nCopies(12, "word"));
+        Path ds = dataset("{\"id\":\"long\",\"split\":\"train\",\"label\":\"a\",\"text\":\"" + words + "\"}");
+        assertFails(ds, "text { max_tokens = 10, too_long = fail }", "samples.jsonl:2 (sample 'long'): text has 12"
+                + " tokens, more than extract.text.max_tokens = 10 (set extract.text.too_long = truncate to keep the"
+                + " first 10)");
+        FeatureExtraction.Result r = extract(ds.toString(), tmp.resolve("ok").toString(), "text { max_tokens = 10 }");
+        assertEquals(1L, r.metadata().modality("text").settings().get("truncated_texts"));
+    }
+
+    @Test
+    void refusesToOverwriteAnotherRunsOutput() throws Exception {
+        Path ds = dataset();
+        Path out = tmp.resolve("taken");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("metadata.json"), "{}");
+        MmsparkException e = Failures.error(() -> extract(ds.toString(), out.toString(), ""));
+        assertEquals(ExitCode.OUTPUT_EXISTS, e.exitCode());
+        assertEquals("output path " + out + " already exists (it may hold another run's results); refusing to write"
+                + " the feature table there. Choose another path or pass --overwrite to replace it", e.getMessage());
+        assertEquals("{}", Files.readString(out.resolve("metadata.json")));
+    }
+
+    @Test
+    void sameSeedGivesTheSameTableContent() {
+        String ds = TestData.synthetic(tmp, "ds", 60, 11);
+        String a = extract(ds, tmp.resolve("fa").toString(), "image { size = 16 }").metadata().tableHash();
+        String ds2 = TestData.synthetic(tmp, "ds2", 60, 11);
+        FeatureTableMetadata m2 = extract(ds2, tmp.resolve("fb").toString(), "image { size = 16 }").metadata();
+        List<Row> r1 = SparkTestSession.get().read().parquet(tmp.resolve("fa/features").toString()).orderBy("id")
+                .collectAsList();
+        List<Row> r2 = SparkTestSession.get().read().parquet(tmp.resolve("fb/features").toString()).orderBy("id")
+                .collectAsList();
+        assertEquals(r1, r2);
+        assertEquals(60, m2.totalRows());
+        assertTrue(a.length() == 64);
     }
 }

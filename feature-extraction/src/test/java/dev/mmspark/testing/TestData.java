@@ -30,4 +30,21 @@ public final class TestData {
         Files.writeString(dir.resolve("samples.jsonl"), String.join("\n", lines) + "\n");
         return dir;
     }
+
+    /** A valid JPEG of the given size with a deterministic colour pattern. */
+    public static byte[] jpeg(int w, int h) {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, new java.awt.Color((x * 7) % 256, (y * 5) % 256, (x * y) % 256).getRGB());
+            }
+        }
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        try {
+            javax.imageio.ImageIO.write(img, "jpg", o);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return o.toByteArray();
+    }
 }
