@@ -211,6 +211,12 @@ public final class MatFile {
             byte[] tag = new byte[8];
             readFully(inf, tag, 0, fileName, offset);
             long size = ByteBuffer.wrap(tag).order(order).getInt(4) & 0xffffffffL;
+            // zlib expands at most about 1032:1; a larger claim is a corrupt tag (and must not allocate GBs)
+            if (size > 1100L * length + 64) {
+                throw new InputException(fileName + ": the compressed element at byte " + (offset - 8)
+                        + " is corrupt: its matrix claims " + size + " bytes, more than " + length
+                        + " compressed bytes can hold");
+            }
             if (size > Integer.MAX_VALUE - 16) {
                 throw new InputException(fileName + ": the compressed element at byte " + (offset - 8)
                         + " holds a variable of " + size + " bytes; variables over 2 GB are not supported");

@@ -243,6 +243,23 @@ class MatFileTest {
     }
 
     @Test
+    void implausibleCompressedSizeIsRefusedBeforeAllocating() {
+        byte[] fakeMatrix = java.nio.ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(MatFile.MI_MATRIX).putInt(2_000_000_000).array();
+        java.util.zip.Deflater d = new java.util.zip.Deflater();
+        d.setInput(fakeMatrix);
+        d.finish();
+        byte[] z = new byte[64];
+        int n = d.deflate(z);
+        d.end();
+        byte[] header = new MatTestWriter(ByteOrder.LITTLE_ENDIAN).bytes();
+        java.nio.ByteBuffer file = java.nio.ByteBuffer.allocate(header.length + 8 + n).order(ByteOrder.LITTLE_ENDIAN)
+                .put(header).putInt(MatFile.MI_COMPRESSED).putInt(n).put(z, 0, n);
+        assertMessage("big.mat: the compressed element at byte 128 is corrupt: its matrix claims 2000000000 bytes,"
+                + " more than " + n + " compressed bytes can hold", () -> MatFile.parse("big.mat", file.array()));
+    }
+
+    @Test
     void nonMatFilesAreRefused() {
         byte[] text = "id,label\n".repeat(30).getBytes(StandardCharsets.US_ASCII);
         assertMessage("notes.csv: not a MATLAB v5 MAT-file: bytes 126-127 hold no endian indicator 'IM' or 'MI'"
