@@ -140,7 +140,10 @@ public final class WikipediaXmodalReader {
                         + " {} test pairs; image vectors of {}, text vectors of {} values", dir, categories.size(),
                 counts.getOrDefault(Split.TRAIN, 0), counts.getOrDefault(Split.VALIDATION, 0), seed,
                 validationFraction, counts.getOrDefault(Split.TEST, 0), widths[0], widths[1]);
-        return spark.createDataFrame(rows, SampleSchema.SCHEMA);
+        // Slice the parsed rows so no single task carries the whole matrix (Spark warns above ~1 MB).
+        int slices = Math.max(1, Math.min(64, rows.size() / 250));
+        return spark.createDataFrame(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(rows, slices), SampleSchema.SCHEMA);
     }
 
     private static Row row(Part part, int r, String line, String where, List<String> categories, double[] image,
