@@ -111,7 +111,11 @@ public final class FeatureExtraction {
     private static Result extract(SparkSession spark, JavaSparkContext jsc, Dataset<Row> data, DatasetConfig dataset,
                                   ExtractionConfig cfg, BadRecords bad, JsonNode resolvedConfig, AtomicOutput out,
                                   long t0) {
-        long records = data.count();
+        // One pass for every count the plan needs (each Spark job costs seconds on a small cluster).
+        Row counts = data.agg(functions.count("*"), functions.count(SampleSchema.TARGET),
+                functions.count(SampleSchema.IMAGE), functions.count(SampleSchema.TEXT),
+                functions.count(SampleSchema.TAGS)).first();
+        long records = counts.getLong(0);
         if (records == 0) {
             throw new InputException("dataset " + dataset.path() + " has no usable samples"
                     + (bad.skipped() > 0 ? " (all " + bad.skipped() + " records were skipped as bad)" : ""));
@@ -124,7 +128,7 @@ public final class FeatureExtraction {
                 .select(SampleSchema.LABEL).distinct().collectAsList();
         TreeSet<String> seen = new TreeSet<>();
         labelRows.forEach(r -> seen.add(r.getString(0)));
-        long targets = data.where(functions.col(SampleSchema.TARGET).isNotNull()).count();
+        long targets = counts.getLong(1);
         String task = !seen.isEmpty() ? "classification" : (targets > 0 ? "regression" : "unlabeled");
         List<String> classes = new ArrayList<>(dataset.classes().isEmpty() ? seen : dataset.classes());
         if (!dataset.classes().isEmpty()) {
@@ -144,10 +148,9 @@ public final class FeatureExtraction {
         }
 
         // ---- which modalities exist, and vector dimensions
-        boolean hasImage = cfg.image().mode() != ImageMode.NONE
-                && data.where(functions.col(SampleSchema.IMAGE).isNotNull()).limit(1).count() > 0;
-        boolean hasText = data.where(functions.col(SampleSchema.TEXT).isNotNull()).limit(1).count() > 0;
-        boolean hasTags = data.where(functions.col(SampleSchema.TAGS).isNotNull()).limit(1).count() > 0;
+        boolean hasImage = cfg.image().mode() != ImageMode.NONE && counts.getLong(2) > 0;
+        boolean hasText = counts.getLong(3) > 0;
+        boolean hasTags = counts.getLong(4) > 0;
         Map<String, Integer> vectorDims = dimensions(data, SampleSchema.VECTORS, false);
         Map<String, Integer> sequenceDims = dimensions(data, SampleSchema.SEQUENCES, true);
         for (String n : vectorDims.keySet()) {
@@ -215,7 +218,7 @@ public final class FeatureExtraction {
         // ---- counts from what was written
         Dataset<Row> written = spark.read().parquet(root + "/features");
         Map<String, Long> rowsPerSplit = new TreeMap<>();
-        written.groupBy("split").count().collectAsList().forEach(r -> rowsPerSplit.put(r.getString(0), r.getLong(1)));
+        Map<String, Map<String, Long>> presentPerSplit = presentCounts(written, rowsPerSplit);
         List<FeatureTableMetadata.Modality> modalities = new ArrayList<>();
         if (hasImage) {
             ExtractionConfig.Image ic = cfg.image();
@@ -224,7 +227,7 @@ public final class FeatureExtraction {
             settings.put("normalisation", ic.normalisation().name().toLowerCase());
             if (ic.mode() == ImageMode.PIXELS) {
                 modalities.add(new FeatureTableMetadata.Modality(SampleSchema.IMAGE, ModalityKind.IMAGE_PIXELS,
-                        List.of(3, ic.size(), ic.size()), present(written, SampleSchema.IMAGE), "image-pixels",
+                        List.of(3, ic.size(), ic.size()), presentPerSplit.get(SampleSchema.IMAGE), "image-pixels",
                         EXTRACTOR_VERSION, settings, null, null, null, null, null));
             } else {
                 settings.put("backbone", ic.backbone());
@@ -232,7 +235,7 @@ public final class FeatureExtraction {
                 ImageBackbone bb = backbone(ic);
                 List<Integer> shape = ic.regions() ? List.of(bb.regionCount(), bb.regionDim()) : List.of(bb.pooledDim());
                 modalities.add(new FeatureTableMetadata.Modality(SampleSchema.IMAGE, ModalityKind.IMAGE_EMBEDDING,
-                        shape, present(written, SampleSchema.IMAGE), "image-backbone", EXTRACTOR_VERSION, settings,
+                        shape, presentPerSplit.get(SampleSchema.IMAGE), "image-backbone", EXTRACTOR_VERSION, settings,
                         null, null, null, null, bb.pooledDim()));
             }
         }
@@ -246,7 +249,7 @@ public final class FeatureExtraction {
             settings.put("truncated_texts", truncated.value());
             settings.put("texts_without_tokens", emptyTexts.value());
             modalities.add(new FeatureTableMetadata.Modality(SampleSchema.TEXT, ModalityKind.TOKENS,
-                    List.of(cfg.text().maxTokens()), present(written, SampleSchema.TEXT), "word-tokenizer",
+                    List.of(cfg.text().maxTokens()), presentPerSplit.get(SampleSchema.TEXT), "word-tokenizer",
                     EXTRACTOR_VERSION, settings, textVocab.size(), "vocab/text", "embeddings/text", textVectors.dim(),
                     null));
         }
@@ -255,17 +258,17 @@ public final class FeatureExtraction {
             settings.put("max_tags", cfg.tags().maxTags());
             settings.put("min_count", cfg.tags().minCount());
             modalities.add(new FeatureTableMetadata.Modality(SampleSchema.TAGS, ModalityKind.TOKENS,
-                    List.of(cfg.tags().maxTags()), present(written, SampleSchema.TAGS), "tag-vocabulary",
+                    List.of(cfg.tags().maxTags()), presentPerSplit.get(SampleSchema.TAGS), "tag-vocabulary",
                     EXTRACTOR_VERSION, settings, tagVocab.size(), "vocab/tags", null, null, null));
         }
         for (Map.Entry<String, Integer> e : vectorDims.entrySet()) {
             modalities.add(new FeatureTableMetadata.Modality(e.getKey(), ModalityKind.VECTOR, List.of(e.getValue()),
-                    present(written, e.getKey()), "precomputed-vector", EXTRACTOR_VERSION, Map.of(), null, null, null,
+                    presentPerSplit.get(e.getKey()), "precomputed-vector", EXTRACTOR_VERSION, Map.of(), null, null, null,
                     null, null));
         }
         for (Map.Entry<String, Integer> e : sequenceDims.entrySet()) {
             modalities.add(new FeatureTableMetadata.Modality(e.getKey(), ModalityKind.SEQUENCE,
-                    List.of(-1, e.getValue()), present(written, e.getKey()), "precomputed-sequence", EXTRACTOR_VERSION,
+                    List.of(-1, e.getValue()), presentPerSplit.get(e.getKey()), "precomputed-sequence", EXTRACTOR_VERSION,
                     Map.of(), null, null, null, null, null));
         }
         List<String> skipped = bad.report("input");
@@ -652,10 +655,26 @@ public final class FeatureExtraction {
         return ImageBackbones.get(ic);
     }
 
-    private static Map<String, Long> present(Dataset<Row> written, String modality) {
-        Map<String, Long> out = new TreeMap<>();
-        written.where(functions.col(modality + "_present")).groupBy("split").count().collectAsList()
-                .forEach(r -> out.put(r.getString(0), r.getLong(1)));
+    /** Rows per split and, per modality, rows where it is present per split: one aggregation. */
+    private static Map<String, Map<String, Long>> presentCounts(Dataset<Row> written, Map<String, Long> rowsPerSplit) {
+        List<String> modalities = new ArrayList<>();
+        List<org.apache.spark.sql.Column> aggs = new ArrayList<>();
+        for (String c : written.columns()) {
+            if (c.endsWith("_present")) {
+                modalities.add(c.substring(0, c.length() - "_present".length()));
+                aggs.add(functions.sum(functions.col(c).cast("long")));
+            }
+        }
+        aggs.add(0, functions.count("*"));
+        Map<String, Map<String, Long>> out = new HashMap<>();
+        modalities.forEach(m -> out.put(m, new TreeMap<>()));
+        for (Row r : written.groupBy("split").agg(aggs.get(0), aggs.subList(1, aggs.size())
+                .toArray(new org.apache.spark.sql.Column[0])).collectAsList()) {
+            rowsPerSplit.put(r.getString(0), r.getLong(1));
+            for (int i = 0; i < modalities.size(); i++) {
+                out.get(modalities.get(i)).put(r.getString(0), r.isNullAt(i + 2) ? 0L : r.getLong(i + 2));
+            }
+        }
         return out;
     }
 
