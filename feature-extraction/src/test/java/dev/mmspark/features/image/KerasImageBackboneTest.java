@@ -60,12 +60,67 @@ class KerasImageBackboneTest {
     private static String nhwcGraphZip;
     private static String nchwGraphZip;
     private static String mlnZip;
+    private static String kerasFunctionalH5;
+    private static String kerasSequentialH5;
 
     @BeforeAll
     static void writeModels() throws IOException {
         nhwcGraphZip = save(graph(CNN2DFormat.NHWC), "nhwc-graph.zip");
         nchwGraphZip = save(graph(CNN2DFormat.NCHW), "nchw-graph.zip");
         mlnZip = save(multiLayer(), "mln.zip");
+        kerasFunctionalH5 = dir.resolve("functional.h5").toString();
+        KerasHdf5Writer.write(Path.of(kerasFunctionalH5), kerasFunctionalConfig(), kerasWeights());
+        kerasSequentialH5 = dir.resolve("sequential.h5").toString();
+        KerasHdf5Writer.write(Path.of(kerasSequentialH5), kerasSequentialConfig(), kerasWeights());
+    }
+
+    // The same conv (1x1) -> relu -> pool (2x2 max) as Keras 2 model configurations, channels-last.
+    private static final String KERAS_CONV = "{\"name\": \"conv\", \"trainable\": true, %s\"filters\": 2,"
+            + " \"kernel_size\": [1, 1], \"strides\": [1, 1], \"padding\": \"valid\", \"data_format\": \"channels_last\","
+            + " \"dilation_rate\": [1, 1], \"activation\": \"linear\", \"use_bias\": true,"
+            + " \"kernel_initializer\": {\"class_name\": \"Zeros\", \"config\": {}},"
+            + " \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}, \"kernel_regularizer\": null,"
+            + " \"bias_regularizer\": null, \"activity_regularizer\": null, \"kernel_constraint\": null,"
+            + " \"bias_constraint\": null}";
+    private static final String KERAS_RELU = "{\"name\": \"relu\", \"trainable\": true, \"activation\": \"relu\"}";
+    private static final String KERAS_POOL = "{\"name\": \"pool\", \"trainable\": true, \"pool_size\": [2, 2],"
+            + " \"padding\": \"valid\", \"strides\": [2, 2], \"data_format\": \"channels_last\"}";
+    private static final String KERAS_INPUT_SHAPE = "\"batch_input_shape\": [null, 8, 8, 3], \"dtype\": \"float32\", ";
+
+    private static String kerasSequentialConfig() {
+        return "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"seq\", \"layers\": ["
+                + "{\"class_name\": \"Conv2D\", \"config\": " + String.format(KERAS_CONV, KERAS_INPUT_SHAPE) + "},"
+                + "{\"class_name\": \"Activation\", \"config\": " + KERAS_RELU + "},"
+                + "{\"class_name\": \"MaxPooling2D\", \"config\": " + KERAS_POOL + "}]}}";
+    }
+
+    private static String kerasFunctionalConfig() {
+        return "{\"class_name\": \"Model\", \"config\": {\"name\": \"fun\", \"layers\": ["
+                + "{\"name\": \"image\", \"class_name\": \"InputLayer\", \"config\": {" + KERAS_INPUT_SHAPE
+                + "\"sparse\": false, \"name\": \"image\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"conv\", \"class_name\": \"Conv2D\", \"config\": " + String.format(KERAS_CONV, "")
+                + ", \"inbound_nodes\": [[[\"image\", 0, 0, {}]]]},"
+                + "{\"name\": \"relu\", \"class_name\": \"Activation\", \"config\": " + KERAS_RELU
+                + ", \"inbound_nodes\": [[[\"conv\", 0, 0, {}]]]},"
+                + "{\"name\": \"pool\", \"class_name\": \"MaxPooling2D\", \"config\": " + KERAS_POOL
+                + ", \"inbound_nodes\": [[[\"relu\", 0, 0, {}]]]}],"
+                + " \"input_layers\": [[\"image\", 0, 0]], \"output_layers\": [[\"pool\", 0, 0]]}}";
+    }
+
+    /** W and B in Keras's layout: the kernel is [kH, kW, in, out], so element (c, o) is at c*2 + o. */
+    private static List<KerasHdf5Writer.LayerWeights> kerasWeights() {
+        float[] kernel = new float[6];
+        for (int c = 0; c < 3; c++) {
+            for (int o = 0; o < 2; o++) {
+                kernel[c * 2 + o] = (float) W[o][c];
+            }
+        }
+        return List.of(
+                new KerasHdf5Writer.LayerWeights("conv", List.of(
+                        new KerasHdf5Writer.Weight("kernel", kernel, 1, 1, 3, 2),
+                        new KerasHdf5Writer.Weight("bias", new float[]{(float) B[0], (float) B[1]}, 2))),
+                new KerasHdf5Writer.LayerWeights("relu", List.of()),
+                new KerasHdf5Writer.LayerWeights("pool", List.of()));
     }
 
     /** conv (1x1) -> relu -> pool (2x2 max) -> gap -> head, in the given layout. */
@@ -223,6 +278,39 @@ class KerasImageBackboneTest {
     }
 
     @Test
+    void kerasFunctionalFileMatchesHandComputation() {
+        KerasImageBackbone bb = backbone(kerasFunctionalH5, "pool", 16);
+        assertEquals(CNN2DFormat.NHWC, bb.inputFormat(), "Keras imports stay channels-last");
+        assertEquals(CNN2DFormat.NHWC, bb.featureFormat());
+        assertArrayEquals(new int[]{4, 4}, bb.regionGrid());
+        assertEquals(8, bb.parameterCount());
+        assertMatchesHand(bb, 2);
+        assertMatchesHand(backbone(kerasFunctionalH5, "relu", 16), 1);
+    }
+
+    @Test
+    void kerasSequentialFileMatchesHandComputation() {
+        // DL4J's functional import refuses Sequential files, so the loader must pick the Sequential import
+        KerasImageBackbone bb = backbone(kerasSequentialH5, "pool", 16);
+        assertEquals(CNN2DFormat.NHWC, bb.inputFormat());
+        assertEquals(CNN2DFormat.NHWC, bb.featureFormat());
+        assertMatchesHand(bb, 2);
+        ConfigException e = assertThrows(ConfigException.class, () -> backbone(kerasSequentialH5, "dense", 4));
+        assertEquals("backbone feature layer 'dense' is not a layer of model " + kerasSequentialH5
+                + "; its layers are (input to output): conv, relu, pool", e.getMessage());
+    }
+
+    @Test
+    void weightsOnlyKerasFileIsReported() {
+        Path p = dir.resolve("weights-only.h5");
+        KerasHdf5Writer.write(p, null, kerasWeights());
+        InputException e = assertThrows(InputException.class, () -> backbone(p.toString(), "pool", 4));
+        assertEquals("backbone model file " + p + " has no model architecture (no 'model_config' attribute): it"
+                + " looks like a weights-only file from model.save_weights(); save the whole model with"
+                + " model.save() instead", e.getMessage());
+    }
+
+    @Test
     void vectorLayerGivesPooledOnly() {
         KerasImageBackbone bb = backbone(nhwcGraphZip, "gap", 4);
         assertEquals(2, bb.pooledDim());
@@ -310,10 +398,12 @@ class KerasImageBackboneTest {
         hc.set("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class.getName());
         hc.setBoolean("fs.file.impl.disable.cache", true);
         long before = temporaryCopies();
-        KerasImageBackbone bb = new KerasImageBackbone(hc, "file://" + nhwcGraphZip, "pool", SIZE,
-                Normalisation.ZERO_ONE, 4);
-        assertMatchesHand(bb, 2);
-        assertEquals(before, temporaryCopies(), "the temporary copy is deleted after loading");
+        for (String model : List.of(nhwcGraphZip, kerasFunctionalH5)) {
+            KerasImageBackbone bb = new KerasImageBackbone(hc, "file://" + model, "pool", SIZE,
+                    Normalisation.ZERO_ONE, 4);
+            assertMatchesHand(bb, 2);
+        }
+        assertEquals(before, temporaryCopies(), "the temporary copies are deleted after loading");
     }
 
     private static long temporaryCopies() throws IOException {
