@@ -2,6 +2,7 @@ package dev.mmspark.features;
 
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
+import dev.mmspark.features.image.ImagePreprocessor;
 import dev.mmspark.features.image.Normalisation;
 
 import java.io.Serializable;
@@ -27,8 +28,9 @@ public record ExtractionConfig(String output, Image image, Text text, Tags tags,
 
     public enum TooLong { TRUNCATE, FAIL }
 
-    public record Image(ImageMode mode, int size, Normalisation normalisation, String backbone,
-                        String backboneLayer, boolean regions, int batchSize) implements Serializable {
+    public record Image(ImageMode mode, int size, Normalisation normalisation, ImagePreprocessor.Resize resize,
+                        String backbone, String backboneLayer, boolean regions, int regionPool, int batchSize)
+            implements Serializable {
     }
 
     public record Text(int maxTokens, TooLong tooLong, boolean lowercase, int minCount, int maxVocab,
@@ -63,9 +65,13 @@ public record ExtractionConfig(String output, Image image, Text text, Tags tags,
             throw new ConfigException("config key '" + ic.full("backbone_layer") + "' is required when '"
                     + ic.full("mode") + "' is backbone (the layer whose activations are the features)");
         }
+        // Keras backbones were checked with squashed inputs; pixels for models trained here keep the aspect.
+        ImagePreprocessor.Resize resize = ic.enumValue("resize", ImagePreprocessor.Resize.class,
+                mode == ImageMode.BACKBONE ? ImagePreprocessor.Resize.SQUASH : ImagePreprocessor.Resize.CROP);
         boolean regions = ic.bool("regions", false);
+        int regionPool = ic.integer("region_pool", 1, n -> n >= 1 && n <= 16, "between 1 and 16");
         int batch = ic.integer("batch_size", 16, n -> n >= 1 && n <= 4096, "between 1 and 4096");
-        Image image = new Image(mode, size, norm, backbone, layer, regions, batch);
+        Image image = new Image(mode, size, norm, resize, backbone, layer, regions, regionPool, batch);
 
         Conf tc = c.section("text");
         int maxTokens = tc.integer("max_tokens", 150, n -> n >= 1 && n <= 100_000, "between 1 and 100000");

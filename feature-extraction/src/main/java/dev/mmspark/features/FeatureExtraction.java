@@ -225,6 +225,7 @@ public final class FeatureExtraction {
             Map<String, Object> settings = new LinkedHashMap<>();
             settings.put("size", ic.size());
             settings.put("normalisation", ic.normalisation().name().toLowerCase());
+            settings.put("resize", ic.resize().name().toLowerCase());
             if (ic.mode() == ImageMode.PIXELS) {
                 modalities.add(new FeatureTableMetadata.Modality(SampleSchema.IMAGE, ModalityKind.IMAGE_PIXELS,
                         List.of(3, ic.size(), ic.size()), presentPerSplit.get(SampleSchema.IMAGE), "image-pixels",
@@ -232,7 +233,9 @@ public final class FeatureExtraction {
             } else {
                 settings.put("backbone", ic.backbone());
                 settings.put("layer", ic.backboneLayer());
-                ImageBackbone bb = backbone(ic);
+                ImageBackbone bb = ImageBackbones.get(ic, jsc.hadoopConfiguration());
+                settings.put("region_pool", ic.regionPool());
+                settings.put("region_grid", List.of(bb.regionGrid()[0], bb.regionGrid()[1]));
                 List<Integer> shape = ic.regions() ? List.of(bb.regionCount(), bb.regionDim()) : List.of(bb.pooledDim());
                 modalities.add(new FeatureTableMetadata.Modality(SampleSchema.IMAGE, ModalityKind.IMAGE_EMBEDDING,
                         shape, presentPerSplit.get(SampleSchema.IMAGE), "image-backbone", EXTRACTOR_VERSION, settings,
@@ -422,9 +425,10 @@ public final class FeatureExtraction {
                                            org.apache.hadoop.conf.Configuration hc, BadRecords bad,
                                            LongAccumulator truncated, LongAccumulator emptyTexts) {
         Tokenizer tokenizer = new Tokenizer(plan.lowercase());
-        ImagePreprocessor pre = new ImagePreprocessor(plan.imageCfg().size(), plan.imageCfg().normalisation());
+        ImagePreprocessor pre = new ImagePreprocessor(plan.imageCfg().size(), plan.imageCfg().normalisation(),
+                plan.imageCfg().resize());
         boolean backboneMode = plan.image() && plan.imageCfg().mode() == ImageMode.BACKBONE;
-        ImageBackbone backbone = backboneMode ? backbone(plan.imageCfg()) : null;
+        ImageBackbone backbone = backboneMode ? ImageBackbones.get(plan.imageCfg(), hc) : null;
         int batch = backboneMode ? plan.imageCfg().batchSize() : 1;
         // Rows are built in small batches so a backbone can embed several images per forward pass.
         return new Iterator<>() {
@@ -649,10 +653,6 @@ public final class FeatureExtraction {
             throw new InputException(where + ": image file cannot be read (" + e.getMessage() + ")");
         }
         return ImageDecoder.decode(bytes, where);
-    }
-
-    private static ImageBackbone backbone(ExtractionConfig.Image ic) {
-        return ImageBackbones.get(ic);
     }
 
     /** Rows per split and, per modality, rows where it is present per split: one aggregation. */

@@ -172,4 +172,53 @@ class FeatureExtractionTest {
         assertEquals(60, m2.totalRows());
         assertTrue(a.length() == 64);
     }
+
+    /** A tiny backbone: 1x1 conv (2 channels, weights 1) -> relu -> 2x2 max pool, input 8x8 NHWC, as a DL4J zip. */
+    private Path tinyBackbone() throws Exception {
+        var conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(1).graphBuilder()
+                .addInputs("image")
+                .setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(8, 8, 3,
+                        org.deeplearning4j.nn.conf.CNN2DFormat.NHWC))
+                .addLayer("conv", new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(1, 1).nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.RELU)
+                        .dataFormat(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).build(), "image")
+                .addLayer("pool", new org.deeplearning4j.nn.conf.layers.SubsamplingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.PoolingType.MAX).kernelSize(2, 2).stride(2, 2)
+                        .dataFormat(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).build(), "conv")
+                .addLayer("gap", new org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer.Builder(
+                        org.deeplearning4j.nn.conf.layers.PoolingType.AVG).build(), "pool")
+                .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(2)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out").build();
+        var g = new org.deeplearning4j.nn.graph.ComputationGraph(conf);
+        g.init();
+        Path zip = tmp.resolve("backbone.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(g, zip.toFile(), false);
+        return zip;
+    }
+
+    @Test
+    void backboneModeWritesPooledEmbeddingsAndPooledRegions() throws Exception {
+        Path ds = dataset();
+        String bb = tinyBackbone().toString();
+        FeatureExtraction.Result r = extract(ds.toString(), tmp.resolve("bb").toString(), "image { mode = backbone, "
+                + "backbone = \"" + bb + "\", backbone_layer = pool, size = 8, regions = true, region_pool = 2 }");
+        FeatureTableMetadata.Modality image = r.metadata().modality("image");
+        assertEquals(ModalityKind.IMAGE_EMBEDDING, image.kind());
+        assertEquals(List.of(4, 2), image.shape());
+        assertEquals(2, image.pooledDim());
+        assertEquals(List.of(2, 2), image.settings().get("region_grid"));
+        Row row = FeatureTable.open(SparkTestSession.get(), r.output()).rows().first();
+        List<Float> regions = row.getList(row.fieldIndex("image_values"));
+        List<Float> pooled = row.getList(row.fieldIndex("image_pooled"));
+        assertEquals(8, regions.size());
+        // pooling regions 2x2 then averaging equals the global average of the 4x4 grid
+        for (int c = 0; c < 2; c++) {
+            double mean = 0;
+            for (int cell = 0; cell < 4; cell++) {
+                mean += regions.get(cell * 2 + c) / 4.0;
+            }
+            assertEquals(pooled.get(c), mean, 1e-5);
+        }
+    }
 }

@@ -25,6 +25,9 @@ public interface ImageBackbone {
     /** Channels per region vector. */
     int regionDim();
 
+    /** Height and width of the region grid ({@code regionCount() = h * w}); {0, 0} without regions. */
+    int[] regionGrid();
+
     /** Embeds a batch of already decoded images (any size; the backbone resizes). */
     List<Embedding> embed(List<BufferedImage> images, boolean withRegions);
 }

@@ -6,13 +6,31 @@ import java.awt.image.BufferedImage;
 import java.io.Serializable;
 
 /**
- * Resizes an image so its shorter side is {@code size}, centre-crops it to size x size (keeping the
- * aspect ratio, as ImageNet preprocessing does), and writes normalised RGB values either channels-first
- * (CHW, for models trained here) or channels-last (HWC, for imported Keras backbones).
+ * Brings an image to size x size and writes normalised RGB values either channels-first (CHW, for models
+ * trained here) or channels-last (HWC, for imported Keras backbones). {@link Resize#CROP} resizes the
+ * shorter side to {@code size} and centre-crops (keeps the aspect ratio); {@link Resize#SQUASH} scales both
+ * sides to {@code size} (what Keras' {@code load_img(target_size=...)} does, and what the Tiny Darknet
+ * reference check in shared/models was computed with: "bald eagle" 0.40 squashed, 0.17 cropped).
  */
-public record ImagePreprocessor(int size, Normalisation normalisation) implements Serializable {
+public record ImagePreprocessor(int size, Normalisation normalisation, Resize resize) implements Serializable {
+
+    /** How the image is brought to a square. */
+    public enum Resize { CROP, SQUASH }
+
+    public ImagePreprocessor(int size, Normalisation normalisation) {
+        this(size, normalisation, Resize.CROP);
+    }
 
     public BufferedImage resizeAndCrop(BufferedImage src) {
+        if (resize == Resize.SQUASH) {
+            BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = out.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+            g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+            g.drawImage(src, 0, 0, size, size, null);
+            g.dispose();
+            return out;
+        }
         int w = src.getWidth();
         int h = src.getHeight();
         double scale = (double) size / Math.min(w, h);

@@ -64,7 +64,8 @@ public final class KerasImageBackbone implements ImageBackbone {
     private static final Map<Key, FeatureNetwork> CACHE = new ConcurrentHashMap<>();
 
     /** What identifies a loaded network in the per-JVM cache. */
-    private record Key(String modelPath, String featureLayer, int inputSize, Normalisation normalisation) {
+    private record Key(String modelPath, String featureLayer, int inputSize, Normalisation normalisation,
+                       ImagePreprocessor.Resize resize) {
     }
 
     private final FeatureNetwork net;
@@ -79,7 +80,8 @@ public final class KerasImageBackbone implements ImageBackbone {
     /** Loads the network now (not cached); {@code hadoopConf} resolves the model path (HDFS, S3, local). */
     public KerasImageBackbone(Configuration hadoopConf, String modelPath, String featureLayer, int inputSize,
                               Normalisation normalisation, int batchSize) {
-        this(checkBatchSize(batchSize), load(hadoopConf, new Key(modelPath, featureLayer, inputSize, normalisation)));
+        this(checkBatchSize(batchSize), load(hadoopConf, new Key(modelPath, featureLayer, inputSize, normalisation,
+                ImagePreprocessor.Resize.CROP)));
     }
 
     private KerasImageBackbone(int batchSize, FeatureNetwork net) {
@@ -100,8 +102,16 @@ public final class KerasImageBackbone implements ImageBackbone {
      */
     public static KerasImageBackbone shared(Configuration hadoopConf, String modelPath, String featureLayer,
                                             int inputSize, Normalisation normalisation, int batchSize) {
+        return shared(hadoopConf, modelPath, featureLayer, inputSize, normalisation, ImagePreprocessor.Resize.CROP,
+                batchSize);
+    }
+
+    /** Like {@link #shared(Configuration, String, String, int, Normalisation, int)} with a resize mode. */
+    public static KerasImageBackbone shared(Configuration hadoopConf, String modelPath, String featureLayer,
+                                            int inputSize, Normalisation normalisation,
+                                            ImagePreprocessor.Resize resize, int batchSize) {
         checkBatchSize(batchSize);
-        Key key = new Key(modelPath, featureLayer, inputSize, normalisation);
+        Key key = new Key(modelPath, featureLayer, inputSize, normalisation, resize);
         return new KerasImageBackbone(batchSize, CACHE.computeIfAbsent(key, k -> load(hadoopConf, k)));
     }
 
@@ -280,7 +290,7 @@ public final class KerasImageBackbone implements ImageBackbone {
             ComputationGraph graph = truncate(full, layer);
             graph.getConfiguration().setInferenceWorkspaceMode(WorkspaceMode.ENABLED);
             FeatureNetwork net = new FeatureNetwork(graph, layer, key.featureLayer(),
-                    new ImagePreprocessor(s, key.normalisation()),
+                    new ImagePreprocessor(s, key.normalisation(), key.resize()),
                     inputFormat, featureFormat, h, w, d);
             net.checkWithBlankImage(key.modelPath());
             return net;
