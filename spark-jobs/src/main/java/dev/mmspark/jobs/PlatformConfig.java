@@ -5,6 +5,7 @@ import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.data.DatasetConfig;
 import dev.mmspark.data.synthetic.SyntheticConfig;
 import dev.mmspark.features.ExtractionConfig;
+import dev.mmspark.features.kg.KgExtractionConfig;
 
 import java.util.Map;
 
@@ -21,6 +22,7 @@ public final class PlatformConfig {
     private final SyntheticConfig generate;
     private final String generateOutput;
     private final ExtractionConfig extract;
+    private final KgExtractionConfig kgExtract;
 
     private PlatformConfig(Conf root) {
         this.root = root;
@@ -39,6 +41,8 @@ public final class PlatformConfig {
             this.generateOutput = null;
         }
         this.extract = root.has("extract") ? ExtractionConfig.from(root.section("extract")) : null;
+        // extract.kg: how a knowledge-graph dataset (dataset.format = dbp15k) is extracted
+        this.kgExtract = root.has("extract") ? KgExtractionConfig.from(root.section("extract")) : null;
         root.rejectUnknownKeys();
     }
 
@@ -72,6 +76,11 @@ public final class PlatformConfig {
 
     public ExtractionConfig requireExtract() {
         return require(extract, "extract");
+    }
+
+    /** The {@code extract} section as a knowledge-graph extraction ({@code output}, {@code partitions}, {@code kg}). */
+    public KgExtractionConfig requireKgExtract() {
+        return require(kgExtract, "extract");
     }
 
     private static <T> T require(T value, String section) {

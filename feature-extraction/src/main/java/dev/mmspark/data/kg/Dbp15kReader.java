@@ -99,6 +99,15 @@ public final class Dbp15kReader {
     }
 
     /**
+     * The files {@link #read} reads for a pair, relative to the DBP15K root (the names file may be absent), for
+     * content hashes in the metadata of what is extracted from them.
+     */
+    public static List<String> inputFiles(String pair) {
+        return List.of(pair + "/ent_ids_1", pair + "/ent_ids_2", pair + "/triples_1", pair + "/triples_2",
+                pair + "/ill_ent_ids", NAMES_DIR + "/dbp_" + pair + ".json");
+    }
+
+    /**
      * @param dbp15kRoot the directory holding the pair directories and {@code translated_ent_name/}
      * @param pair       a pair directory, e.g. {@code zh_en} or {@code ja_en}
      */

@@ -43,10 +43,18 @@ public final class WordVectors {
             .add("id", DataTypes.IntegerType, false)
             .add("vector", DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
-    /** The embedding matrix (vocabulary order) and how many tokens had a pretrained/trained vector. */
-    public record Table(float[][] vectors, int covered, String source) {
+    /**
+     * The embedding matrix (vocabulary order), how many tokens had a pretrained/trained vector, and which
+     * ({@code found[id]}; the others got a random vector, padding a zero one).
+     */
+    public record Table(float[][] vectors, int covered, String source, boolean[] found) {
         public int dim() {
             return vectors[0].length;
+        }
+
+        /** Whether the token with this id got its vector from the file (or Word2Vec), not at random. */
+        public boolean found(int id) {
+            return found[id];
         }
 
         public Dataset<Row> toDataFrame(SparkSession spark) {
@@ -133,7 +141,8 @@ public final class WordVectors {
             throw new InputException("word vector file " + path + " holds no vectors (expected lines 'token v1 ... vD')");
         }
         LOG.info("Word vectors {}: {} of {} vocabulary tokens covered ({} dims)", path, covered, vocab.size() - 2, dim);
-        return new Table(fill(found, vocab, dim, seed), covered, "file:" + path);
+        boolean[] mask = mask(found);
+        return new Table(fill(found, vocab, dim, seed), covered, "file:" + path, mask);
     }
 
     /** Trains MLlib Word2Vec on the given token lists (the training split and unlabelled texts). */
@@ -165,12 +174,21 @@ public final class WordVectors {
         }
         LOG.info("Word2Vec ({} dims, {} iterations) trained in {} ms; {} of {} vocabulary tokens covered", dim,
                 iterations, System.currentTimeMillis() - t0, covered, vocab.size() - 2);
-        return new Table(fill(found, vocab, dim, seed), covered, "word2vec");
+        boolean[] mask = mask(found);
+        return new Table(fill(found, vocab, dim, seed), covered, "word2vec", mask);
     }
 
     /** Random-but-deterministic vectors for tokens without one (Kim 2014: U[-0.25, 0.25]). */
     public static Table random(Vocabulary vocab, int dim, long seed) {
-        return new Table(fill(new float[vocab.size()][], vocab, dim, seed), 0, "random");
+        return new Table(fill(new float[vocab.size()][], vocab, dim, seed), 0, "random", new boolean[vocab.size()]);
+    }
+
+    private static boolean[] mask(float[][] found) {
+        boolean[] m = new boolean[found.length];
+        for (int i = 0; i < found.length; i++) {
+            m[i] = found[i] != null;
+        }
+        return m;
     }
 
     private static float[][] fill(float[][] found, Vocabulary vocab, int dim, long seed) {
