@@ -94,7 +94,10 @@ public final class Vocabulary implements Serializable {
         for (int i = 0; i < tokens.size(); i++) {
             rows.add(RowFactory.create(i, tokens.get(i), counts.get(i)));
         }
-        return spark.createDataFrame(rows, SCHEMA).coalesce(1);
+        // Slices of ~500 KB: a single local relation this size makes Spark warn about task size.
+        int slices = Math.max(1, rows.size() * 8 / 500_000 + 1);
+        return spark.createDataFrame(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
+                spark.sparkContext()).parallelize(rows, slices), SCHEMA);
     }
 
     public static Vocabulary fromDataFrame(Dataset<Row> df) {

@@ -66,7 +66,10 @@ public final class WordVectors {
                 }
                 rows.add(RowFactory.create(i, boxed));
             }
-            return spark.createDataFrame(rows, SCHEMA).coalesce(1);
+            // Slices of ~500 KB: a single local relation this size makes Spark warn about task size.
+            int slices = Math.max(1, rows.size() * (vectors[0].length * 4 + 8) / 500_000 + 1);
+            return spark.createDataFrame(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
+                    spark.sparkContext()).parallelize(rows, slices), SCHEMA);
         }
     }
 
