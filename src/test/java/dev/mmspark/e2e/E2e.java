@@ -72,6 +72,7 @@ final class E2e {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().put("SPARK_SCALA_VERSION", "2.12");
         Path log = Files.createTempFile(workDir, "run", ".log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();
