@@ -8,6 +8,7 @@ import dev.mmspark.training.model.Optimisation;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -15,7 +16,6 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -39,7 +39,8 @@ import java.util.Map;
  *       FC(300). No such backbone ships with this platform, so from pixels a small CNN is trained end to end
  *       (3x3 conv + ReLU + 2x2 max-pool blocks, global average pooling, FC(300)); from a pretrained
  *       backbone's pooled embedding (or any precomputed vector) the branch is the paper's FC(300) alone;</li>
- *   <li>text r_t (300): word embedding (word2vec-initialised, trainable), dropout, three parallel 1-D
+ *   <li>text r_t (300): word embedding (word2vec-initialised, trainable), dropout (drawn independently for
+ *       each convolution's input, a DL4J constraint; the paper's figure shares one mask), three parallel 1-D
  *       convolutions of 100 filters over 3, 4 and 5 words + ReLU, global max, average and min pooling of
  *       each over the real words only, concatenated (900), FC(300);</li>
  *   <li>tags r_# (300): tag embedding (250, random init), convolution of 300 filters over 1 tag + ReLU,
@@ -174,18 +175,17 @@ public final class MultitaskNetwork {
         MultitaskSpec.TokenInput text = spec.text();
         MultitaskParams.TextParams p = spec.params().text();
         g.addLayer(TEXT_EMBEDDING, embedding(text), input(Role.TEXT));
-        String words = TEXT_EMBEDDING;
-        if (p.dropout() > 0) {
-            // DL4J's dropout argument is the retain probability
-            g.addLayer("text_dropout", new DropoutLayer.Builder(1.0 - p.dropout()).build(), TEXT_EMBEDDING);
-            words = "text_dropout";
-        }
         List<String> pooled = new ArrayList<>();
         for (int w : p.windows()) {
             String conv = "text_conv" + w;
-            g.addLayer(conv, new Convolution1DLayer.Builder().kernelSize(w).nOut(p.filters())
-                    .convolutionMode(ConvolutionMode.Same).rnnDataFormat(RNNFormat.NCW).activation(Activation.RELU)
-                    .build(), words);
+            Convolution1DLayer.Builder b = new Convolution1DLayer.Builder().kernelSize(w).nOut(p.filters())
+                    .convolutionMode(ConvolutionMode.Same).rnnDataFormat(RNNFormat.NCW).activation(Activation.RELU);
+            if (p.dropout() > 0) {
+                // dropout of the embedded words, applied to each convolution's input (DL4J's argument is the
+                // retain probability); DL4J's DropoutLayer cannot take the sequence mask
+                b.dropOut(new Dropout(1.0 - p.dropout()));
+            }
+            g.addLayer(conv, b.build(), TEXT_EMBEDDING);
             String pool = "text_pool" + w;
             g.addLayer(pool, new MaskedGlobalPooling(p.pooling()), conv);
             pooled.add(pool);

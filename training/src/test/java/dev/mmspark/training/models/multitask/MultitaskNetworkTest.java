@@ -143,6 +143,26 @@ class MultitaskNetworkTest {
         assertArrayEquals(new double[]{1, 0, 0}, b.getLabelsMaskArray(6).toDoubleVector()); // it#
     }
 
+    /** Training mode (dropout on, the paper's 0.5) on a batch mixing complete and incomplete samples. */
+    @Test
+    void trainsWithDropoutOnMixedSamples() {
+        MultitaskSpec spec = MultitaskFixtures.spec(MultitaskFixtures.metadata(true, true, true),
+                MultitaskFixtures.TINY + "text.dropout = 0.5");
+        ComputationGraph net = network(spec, DataType.FLOAT);
+        MultiDataSet b = spec.batchBuilder().build(List.of(
+                row("complete", 2, image(1), new int[]{3, 4, 5, 6}, new int[]{1, 2}),
+                row("text-only", 0, null, new int[]{7, 8}, null),
+                row("image-tags", 1, image(2), null, new int[]{3})), null, true);
+        INDArray before = net.params().dup();
+        double first = net.score(b);
+        for (int i = 0; i < 30; i++) {
+            net.fit(b);
+        }
+        assertTrue(Double.isFinite(net.score()), "score " + net.score());
+        assertTrue(net.score(b) < first, "30 Adam steps on one batch lower its loss: " + first + " -> " + net.score(b));
+        assertTrue(net.params().sub(before).norm2Number().doubleValue() > 0);
+    }
+
     /** A text's class distribution must not depend on how much its minibatch pads it. */
     @Test
     void textFeaturesDoNotDependOnPadding() {
