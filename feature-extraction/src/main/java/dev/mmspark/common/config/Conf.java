@@ -45,17 +45,20 @@ public final class Conf {
     private final Config root;
     private final String prefix;
     private final Set<String> consumed;
+    /** Paths read as free-form maps ({@link #stringMap}): their whole subtree counts as known. */
+    private final Set<String> maps;
 
     private final String label;
 
     private Conf(Config root, String prefix, Set<String> consumed) {
-        this(root, prefix, consumed, null);
+        this(root, prefix, consumed, ConcurrentHashMap.newKeySet(), null);
     }
 
-    private Conf(Config root, String prefix, Set<String> consumed, String label) {
+    private Conf(Config root, String prefix, Set<String> consumed, Set<String> maps, String label) {
         this.root = root;
         this.prefix = prefix;
         this.consumed = consumed;
+        this.maps = maps;
         this.label = label;
     }
 
@@ -158,7 +161,7 @@ public final class Conf {
                     + render(root.getValue(full)) + " (" + origin(key) + ")");
         }
         consumed.add(full);
-        return new Conf(root, full, consumed, label);
+        return new Conf(root, full, consumed, maps, label);
     }
 
     /** The full key path of this view ("" for the root). */
@@ -363,7 +366,8 @@ public final class Conf {
             if (!(e instanceof ConfigObject obj)) {
                 throw bad(key, v, "a list of objects (entry " + i + " is " + render(e) + ")");
             }
-            out.add(new Conf(obj.toConfig(), "", ConcurrentHashMap.newKeySet(), displayKey(key) + "[" + i + "]"));
+            out.add(new Conf(obj.toConfig(), "", ConcurrentHashMap.newKeySet(), ConcurrentHashMap.newKeySet(),
+                    displayKey(key) + "[" + i + "]"));
         }
         return out;
     }
@@ -375,6 +379,7 @@ public final class Conf {
     public Map<String, String> stringMap(String key) {
         String full = full(key);
         consumed.add(full);
+        maps.add(full);
         if (!root.hasPath(full)) {
             return Map.of();
         }
@@ -451,7 +456,9 @@ public final class Conf {
     }
 
     private boolean consumedAsMap(String path) {
-        return consumed.contains(path) && root.hasPathOrNull(path)
+        // only a map read by stringMap covers its subtree: a section whose direct keys were all read (e.g.
+        // as sub-sections) must still have the keys below them checked
+        return maps.contains(path) && root.hasPathOrNull(path)
                 && root.getValue(path).valueType() == ConfigValueType.OBJECT
                 && mapKeysConsumed(path);
     }
