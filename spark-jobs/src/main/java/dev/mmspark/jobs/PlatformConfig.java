@@ -4,7 +4,10 @@ import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.data.DatasetConfig;
 import dev.mmspark.data.synthetic.SyntheticConfig;
+import dev.mmspark.evaluation.leaderboard.LeaderboardConfig;
+import dev.mmspark.evaluation.samples.EvaluateConfig;
 import dev.mmspark.features.ExtractionConfig;
+import dev.mmspark.training.TrainConfig;
 import dev.mmspark.features.kg.KgExtractionConfig;
 
 import java.util.Map;
@@ -22,6 +25,9 @@ public final class PlatformConfig {
     private final SyntheticConfig generate;
     private final String generateOutput;
     private final ExtractionConfig extract;
+    private final TrainConfig train;
+    private final EvaluateConfig evaluate;
+    private final LeaderboardConfig leaderboard;
     private final KgExtractionConfig kgExtract;
 
     private PlatformConfig(Conf root) {
@@ -43,6 +49,9 @@ public final class PlatformConfig {
         this.extract = root.has("extract") ? ExtractionConfig.from(root.section("extract")) : null;
         // extract.kg: how a knowledge-graph dataset (dataset.format = dbp15k) is extracted
         this.kgExtract = root.has("extract") ? KgExtractionConfig.from(root.section("extract")) : null;
+        this.train = root.has("train") ? TrainConfig.from(root.section("train")) : null;
+        this.evaluate = root.has("evaluate") ? EvaluateConfig.from(root.section("evaluate")) : null;
+        this.leaderboard = LeaderboardConfig.from(root.section("leaderboard"));
         root.rejectUnknownKeys();
     }
 
@@ -81,6 +90,19 @@ public final class PlatformConfig {
     /** The {@code extract} section as a knowledge-graph extraction ({@code output}, {@code partitions}, {@code kg}). */
     public KgExtractionConfig requireKgExtract() {
         return require(kgExtract, "extract");
+    }
+
+    public TrainConfig requireTrain() {
+        return require(train, "train");
+    }
+
+    public EvaluateConfig requireEvaluate() {
+        return require(evaluate, "evaluate");
+    }
+
+    /** The leaderboard section; every key has a default, so it is never missing. */
+    public LeaderboardConfig leaderboard() {
+        return leaderboard;
     }
 
     private static <T> T require(T value, String section) {
