@@ -16,9 +16,17 @@ import java.io.Serializable;
 public record RetrievalItem(String id, int label, double[] unit) implements Serializable {
 
     public static RetrievalItem of(String id, int label, float[] vector) {
+        double[] v = new double[vector.length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = vector[i];
+        }
+        return of(id, label, v);
+    }
+
+    public static RetrievalItem of(String id, int label, double[] vector) {
         double sq = 0;
-        for (float x : vector) {
-            sq += (double) x * x;
+        for (double x : vector) {
+            sq += x * x;
         }
         double norm = Math.sqrt(sq);
         double[] unit = new double[vector.length];
@@ -28,14 +36,6 @@ public record RetrievalItem(String id, int label, double[] unit) implements Seri
             }
         }
         return new RetrievalItem(id, label, unit);
-    }
-
-    public static RetrievalItem of(String id, int label, double[] vector) {
-        float[] f = new float[vector.length];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) vector[i];
-        }
-        return of(id, label, f);
     }
 
     /** Cosine similarity of two items (the dot product of their unit vectors). */

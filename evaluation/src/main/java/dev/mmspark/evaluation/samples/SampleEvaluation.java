@@ -76,8 +76,12 @@ public final class SampleEvaluation {
     }
 
     public static Result evaluate(SparkSession spark, EvaluateConfig cfg) {
+        return evaluate(spark, cfg, TrainedModels.load(spark, cfg.model()));
+    }
+
+    /** Like {@link #evaluate(SparkSession, EvaluateConfig)} with the model already loaded from {@code cfg.model()}. */
+    public static Result evaluate(SparkSession spark, EvaluateConfig cfg, TrainedModel model) {
         long t0 = System.currentTimeMillis();
-        TrainedModel model = TrainedModels.load(spark, cfg.model());
         ModelMetadata meta = model.metadata();
         String tablePath = cfg.features() != null ? cfg.features() : meta.featureTable().path();
         FeatureTable table = FeatureTable.open(spark, tablePath);
@@ -157,7 +161,12 @@ public final class SampleEvaluation {
 
     /** Evaluates and appends every row to the leaderboard in one commit. */
     public static Result evaluateAndRecord(SparkSession spark, EvaluateConfig cfg, Leaderboard leaderboard) {
-        Result r = evaluate(spark, cfg);
+        return evaluateAndRecord(spark, cfg, TrainedModels.load(spark, cfg.model()), leaderboard);
+    }
+
+    public static Result evaluateAndRecord(SparkSession spark, EvaluateConfig cfg, TrainedModel model,
+                                           Leaderboard leaderboard) {
+        Result r = evaluate(spark, cfg, model);
         leaderboard.append(r.rows());
         return r;
     }
@@ -374,7 +383,8 @@ public final class SampleEvaluation {
                 seed instanceof Number s ? s.longValue() : 0);
     }
 
-    private static String version(ModelMetadata meta) {
+    /** The code version a model was trained with, as the leaderboard records it. */
+    public static String version(ModelMetadata meta) {
         Map<String, Object> p = meta.provenance();
         Object commit = p.get("git_commit");
         return p.get("mmspark_version") + (commit == null || "unknown".equals(commit) ? "" : "+" + commit)
@@ -382,7 +392,7 @@ public final class SampleEvaluation {
     }
 
     /** The fusion operator named in a model spec, if any. */
-    static String fusion(JsonNode spec) {
+    public static String fusion(JsonNode spec) {
         if (spec == null) {
             return null;
         }
@@ -393,7 +403,7 @@ public final class SampleEvaluation {
         return f != null && f.isTextual() ? f.asText() : null;
     }
 
-    static String datasetName(FeatureTableMetadata m) {
+    public static String datasetName(FeatureTableMetadata m) {
         if (m.input() == null) {
             return "unknown";
         }
