@@ -123,6 +123,8 @@ public final class DistributedTrainer {
         Dataset<Row> validation = null;
         try (AtomicOutput out = AtomicOutput.begin(hc, cfg.output(), overwrite, "model")) {
             Checkpoints checkpoints = new Checkpoints(hc, cfg.checkpointDir(), cfg.checkpointKeep());
+            // The best epoch so far (keep_best), kept on disk so a resumed run still knows it.
+            Checkpoints best = new Checkpoints(hc, cfg.bestDir(), 1);
             Optional<Checkpoints.Checkpoint> latest = checkpoints.latest();
             ComputationGraph net;
             List<EpochStats> history = new ArrayList<>();
@@ -149,6 +151,7 @@ public final class DistributedTrainer {
                     LOG.warn("Discarding the checkpoints of an earlier run in {}", cfg.checkpointDir());
                     checkpoints.clear();
                 }
+                best.clear();
                 net = new ComputationGraph(spec.graphConfiguration(opt));
                 net.init();
                 spec.initialise(net, table);
@@ -221,6 +224,11 @@ public final class DistributedTrainer {
                         loss.examples() / seconds, acc == null ? null : acc.accuracy(),
                         acc == null ? null : acc.outputAccuracy());
                 history.add(stats);
+                boolean improved = acc != null && (bestStats(history, epoch) == stats);
+                if (cfg.keepBest() && improved) {
+                    best.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history, trainingSeconds,
+                            Instant.now().toString()));
+                }
                 if (cfg.checkpointEveryEpochs() > 0
                         && (epoch % cfg.checkpointEveryEpochs() == 0 || epoch == cfg.epochs())) {
                     checkpoints.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history,
@@ -236,6 +244,26 @@ public final class DistributedTrainer {
                                 + acc.outputAccuracy().entrySet().stream()
                                 .map(e -> e.getKey() + " " + format(e.getValue()))
                                 .collect(Collectors.joining(", ")) + ")");
+                EpochStats top = bestStats(history, epoch);
+                if (cfg.earlyStoppingPatience() > 0 && top != null
+                        && epoch - top.epoch() >= cfg.earlyStoppingPatience() && epoch < cfg.epochs()) {
+                    LOG.info("Early stopping after epoch {}: no better validation accuracy than epoch {} ({}) for {} "
+                            + "epochs", epoch, top.epoch(), format(top.validationAccuracy()), epoch - top.epoch());
+                    break;
+                }
+            }
+            EpochStats kept = history.isEmpty() ? null : history.get(history.size() - 1);
+            if (cfg.keepBest()) {
+                EpochStats top = bestStats(history, Integer.MAX_VALUE);
+                Optional<Checkpoints.Checkpoint> stored = best.latest();
+                if (top != null && stored.isPresent() && stored.get().state().epoch() == top.epoch()
+                        && top.epoch() != kept.epoch()) {
+                    net = best.restore(stored.get());
+                    LOG.info("Keeping epoch {} (validation accuracy {}) rather than the last epoch {} ({})",
+                            top.epoch(), format(top.validationAccuracy()), kept.epoch(),
+                            format(kept.validationAccuracy()));
+                    kept = top;
+                }
             }
 
             long trained = history.stream().mapToLong(EpochStats::examples).sum();
@@ -247,8 +275,7 @@ public final class DistributedTrainer {
                             trainingSeconds, history.isEmpty() ? 0 : history.get(history.size() - 1).epoch(),
                             resumedFrom, workers, examples, trainingSeconds > 0 ? trained / trainingSeconds : 0,
                             net.numParams()),
-                    history, history.isEmpty() || history.get(history.size() - 1).validationAccuracy() == null ? null
-                            : history.get(history.size() - 1), prior);
+                    history, kept == null || kept.validationAccuracy() == null ? null : kept, prior);
             TrainedModels.write(out.fileSystem(), out.tempPath(), net, meta);
             out.commit();
             LOG.info("Model {} written to {} in {}", def.name(), cfg.output(),
@@ -264,6 +291,21 @@ public final class DistributedTrainer {
             deleteQuietly(hc, cfg.exportDir());
             jsc.clearJobGroup();
         }
+    }
+
+    /**
+     * The epoch with the highest validation accuracy among the first {@code upTo} epochs (the earliest on
+     * ties), or null without validation.
+     */
+    static EpochStats bestStats(List<EpochStats> history, int upTo) {
+        EpochStats top = null;
+        for (EpochStats s : history) {
+            if (s.epoch() <= upTo && s.validationAccuracy() != null
+                    && (top == null || s.validationAccuracy() > top.validationAccuracy())) {
+                top = s;
+            }
+        }
+        return top;
     }
 
     /** Rows of a split that have a label, with only the given columns. */
