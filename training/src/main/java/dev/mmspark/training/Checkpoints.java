@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -129,7 +128,8 @@ final class Checkpoints {
         try (FSDataInputStream in = fs().open(p)) {
             return ModelSerializer.restoreComputationGraph(in, true);
         } catch (IOException e) {
-            throw new InputException("checkpoint " + c.path() + ": cannot read " + NETWORK + " (" + e.getMessage() + ")");
+            throw new InputException("checkpoint " + c.path() + ": cannot read " + NETWORK + " (" + e.getMessage()
+                    + ")");
         }
     }
 
@@ -144,10 +144,5 @@ final class Checkpoints {
         } catch (IOException e) {
             LOG.warn("Could not delete old checkpoint {}: {}", p, e.getMessage());
         }
-    }
-
-    static int epochOf(String path) {
-        Matcher m = NAME.matcher(new Path(path).getName());
-        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
     }
 }

@@ -54,20 +54,23 @@ import java.util.stream.Collectors;
 
 /**
  * Trains a {@link SampleModelDefinition} model on a feature table with DL4J's {@link SparkComputationGraph}
- * and synchronous parameter averaging ({@link ParameterAveragingTrainingMaster}), one {@code fit} per epoch:
+ * and synchronous parameter averaging ({@link ParameterAveragingTrainingMaster}):
  *
  * <ol>
  *   <li>the labelled training rows are read from Parquet with only the model's columns and cached once;</li>
  *   <li>each epoch, rows are shuffled by a key derived from (seed, epoch, sample id) -- deterministic, the
- *       same with or without a resume -- and turned into minibatches of {@code batch_size_per_worker} by the
- *       model's {@link BatchBuilder} on the executors; nothing but counts comes back to the driver;</li>
- *   <li>the executors write those minibatches to {@code work_dir/export} ({@link MinibatchFiles}: workers
- *       stream them from files instead of Spark holding off-heap arrays in serialised RDD blocks, as
- *       dl4j-spark's own Export approach does); the training master splits them into rounds of
- *       {@code workers x averaging_frequency} minibatches, lets every worker fit its share starting from the
- *       broadcast parameters and Adam state, and averages parameters and updater state after each round.
- *       Minibatches are rebuilt each epoch rather than exported once and reused: a per-epoch reshuffle changes
- *       which samples share a minibatch, and writing them costs little next to fitting them;</li>
+ *       same with or without a resume -- and cut into minibatches of exactly {@code batch_size_per_worker}
+ *       by the model's {@link BatchBuilder} on the executors ({@link #minibatches}; the last
+ *       {@code n mod batch_size_per_worker} rows of each epoch's order are left for later epochs);</li>
+ *   <li>the executors write the minibatches to {@code work_dir/export} ({@link MinibatchFiles}); only their
+ *       paths come back to the driver. Minibatches are rebuilt each epoch rather than exported once and
+ *       reused, because the reshuffle changes which samples share a minibatch; building and writing them
+ *       costs little next to fitting them;</li>
+ *   <li>the epoch is fitted in rounds of {@code workers x averaging_frequency} minibatches, one
+ *       {@code fitPaths} call each: the training master broadcasts the parameters and Adam state, each worker
+ *       fits {@code averaging_frequency} minibatches from them, and parameters and updater state are averaged
+ *       ({@code treeAggregate}). One call per round because, given more, dl4j-spark makes fewer, larger
+ *       rounds in which workers skip whatever exceeds {@code averaging_frequency} minibatches;</li>
  *   <li>the epoch's training loss (mean over its minibatches, through accumulators), examples/s and an
  *       estimate of the time left are logged; optionally every output's validation accuracy too;</li>
  *   <li>a checkpoint (network + updater state + epoch + history) is written atomically; {@code resume}
@@ -76,7 +79,8 @@ import java.util.stream.Collectors;
  *
  * The final model is written atomically to {@code output} ({@link TrainedModels}). Training statistics of
  * dl4j-spark stay off (they query an NTP server and cost time); speculation must be off, since a speculative
- * copy of a training task would be averaged in twice.
+ * copy of a training task would be averaged in twice. Runs are reproducible up to dropout, whose random
+ * masks ND4J draws per executor thread without a per-task seed.
  */
 public final class DistributedTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
@@ -119,6 +123,8 @@ public final class DistributedTrainer {
         Dataset<Row> validation = null;
         try (AtomicOutput out = AtomicOutput.begin(hc, cfg.output(), overwrite, "model")) {
             Checkpoints checkpoints = new Checkpoints(hc, cfg.checkpointDir(), cfg.checkpointKeep());
+            // The best epoch so far (keep_best), kept on disk so a resumed run still knows it.
+            Checkpoints best = new Checkpoints(hc, cfg.bestDir(), 1);
             Optional<Checkpoints.Checkpoint> latest = checkpoints.latest();
             ComputationGraph net;
             List<EpochStats> history = new ArrayList<>();
@@ -145,6 +151,7 @@ public final class DistributedTrainer {
                     LOG.warn("Discarding the checkpoints of an earlier run in {}", cfg.checkpointDir());
                     checkpoints.clear();
                 }
+                best.clear();
                 net = new ComputationGraph(spec.graphConfiguration(opt));
                 net.init();
                 spec.initialise(net, table);
@@ -167,6 +174,13 @@ public final class DistributedTrainer {
                 }
             }
             int partitions = Math.max(workers, train.rdd().getNumPartitions());
+            long perEpoch = examples < cfg.batchSizePerWorker() ? examples
+                    : examples - examples % cfg.batchSizePerWorker();
+            if (perEpoch < examples) {
+                LOG.info("Each epoch fits {} of the {} training examples in minibatches of {}; the last {} of each "
+                        + "epoch's shuffled order wait for the next epoch", perEpoch, examples,
+                        cfg.batchSizePerWorker(), examples - perEpoch);
+            }
             LOG.info("Training {} ({} parameters, {} outputs) on {} examples of {}: {} epochs, {} workers x {} "
                             + "examples per minibatch, averaging every {} minibatches, {} lr {}", def.name(),
                     net.numParams(), spec.outputs().size(), examples, cfg.features(), cfg.epochs(), workers,
@@ -183,15 +197,26 @@ public final class DistributedTrainer {
                 ParameterAveragingTrainingMaster master = trainingMaster(cfg, workers, epoch);
                 master.setListeners(List.of(loss));
                 String files = cfg.exportDir() + String.format(Locale.ROOT, "/epoch-%06d", epoch);
-                JavaRDD<String> paths = MinibatchFiles.write(jsc, minibatches(train, builder,
-                        cfg.batchSizePerWorker(), cfg.seed(), epoch, partitions), files, partitions);
-                new SparkComputationGraph(jsc, net, master).fitPaths(paths, new MinibatchFiles.Loader());
+                List<JavaRDD<Row>> shuffled = new ArrayList<>();
+                List<String> paths = MinibatchFiles.write(jsc, minibatches(train, examples, builder,
+                        cfg.batchSizePerWorker(), cfg.seed(), epoch, partitions, shuffled), files);
+                shuffled.forEach(JavaRDD::unpersist);
+                SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, net, master);
+                // One fit per averaging round of workers x averaging_frequency minibatches: given more, dl4j-spark
+                // makes fewer, larger rounds in which each worker still fits only averaging_frequency minibatches
+                // and silently skips the rest of its share (a third of the data in DistributedTrainerTest).
+                int round = workers * cfg.averagingFrequency();
+                for (int i = 0; i < paths.size(); i += round) {
+                    List<String> part = paths.subList(i, Math.min(paths.size(), i + round));
+                    sparkNet.fitPaths(jsc.parallelize(part, Math.min(workers, part.size())),
+                            new MinibatchFiles.Loader());
+                }
                 deleteQuietly(hc, files);
                 net.getConfiguration().setEpochCount(epoch);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 trainingSeconds += seconds;
-                if (loss.examples() != examples) {
-                    LOG.warn("Epoch {} fitted {} examples, the training split has {}", epoch, loss.examples(), examples);
+                if (loss.examples() != perEpoch) {
+                    LOG.warn("Epoch {} fitted {} examples, expected {}", epoch, loss.examples(), perEpoch);
                 }
                 OutputAccuracy.Result acc = validation == null ? null
                         : evaluate(validation, new GraphPredictor(spec, net, prior));
@@ -199,20 +224,46 @@ public final class DistributedTrainer {
                         loss.examples() / seconds, acc == null ? null : acc.accuracy(),
                         acc == null ? null : acc.outputAccuracy());
                 history.add(stats);
+                boolean improved = acc != null && (bestStats(history, epoch) == stats);
+                if (cfg.keepBest() && improved) {
+                    best.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history, trainingSeconds,
+                            Instant.now().toString()));
+                }
                 if (cfg.checkpointEveryEpochs() > 0
                         && (epoch % cfg.checkpointEveryEpochs() == 0 || epoch == cfg.epochs())) {
                     checkpoints.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history,
                             trainingSeconds, Instant.now().toString()));
                 }
                 double elapsed = (System.nanoTime() - sessionStart) / 1e9;
-                double perEpoch = elapsed / (epoch - firstEpoch + 1);
+                double secondsPerEpoch = elapsed / (epoch - firstEpoch + 1);
                 LOG.info("epoch {}/{}: loss {} | {} examples in {} ({} examples/s) | elapsed {}, ~{} left{}",
                         epoch, cfg.epochs(), String.format(Locale.ROOT, "%.4f", stats.loss()), stats.examples(),
                         Durations.format(seconds), String.format(Locale.ROOT, "%.1f", stats.examplesPerSecond()),
-                        Durations.format(elapsed), Durations.format(perEpoch * (cfg.epochs() - epoch)),
+                        Durations.format(elapsed), Durations.format(secondsPerEpoch * (cfg.epochs() - epoch)),
                         acc == null ? "" : " | validation accuracy " + format(acc.accuracy()) + " ("
-                                + acc.outputAccuracy().entrySet().stream().map(e -> e.getKey() + " " + format(e.getValue()))
+                                + acc.outputAccuracy().entrySet().stream()
+                                .map(e -> e.getKey() + " " + format(e.getValue()))
                                 .collect(Collectors.joining(", ")) + ")");
+                EpochStats top = bestStats(history, epoch);
+                if (cfg.earlyStoppingPatience() > 0 && top != null
+                        && epoch - top.epoch() >= cfg.earlyStoppingPatience() && epoch < cfg.epochs()) {
+                    LOG.info("Early stopping after epoch {}: no better validation accuracy than epoch {} ({}) for {} "
+                            + "epochs", epoch, top.epoch(), format(top.validationAccuracy()), epoch - top.epoch());
+                    break;
+                }
+            }
+            EpochStats kept = history.isEmpty() ? null : history.get(history.size() - 1);
+            if (cfg.keepBest()) {
+                EpochStats top = bestStats(history, Integer.MAX_VALUE);
+                Optional<Checkpoints.Checkpoint> stored = best.latest();
+                if (top != null && stored.isPresent() && stored.get().state().epoch() == top.epoch()
+                        && top.epoch() != kept.epoch()) {
+                    net = best.restore(stored.get());
+                    LOG.info("Keeping epoch {} (validation accuracy {}) rather than the last epoch {} ({})",
+                            top.epoch(), format(top.validationAccuracy()), kept.epoch(),
+                            format(kept.validationAccuracy()));
+                    kept = top;
+                }
             }
 
             long trained = history.stream().mapToLong(EpochStats::examples).sum();
@@ -224,8 +275,7 @@ public final class DistributedTrainer {
                             trainingSeconds, history.isEmpty() ? 0 : history.get(history.size() - 1).epoch(),
                             resumedFrom, workers, examples, trainingSeconds > 0 ? trained / trainingSeconds : 0,
                             net.numParams()),
-                    history, history.isEmpty() || history.get(history.size() - 1).validationAccuracy() == null ? null
-                            : history.get(history.size() - 1), prior);
+                    history, kept == null || kept.validationAccuracy() == null ? null : kept, prior);
             TrainedModels.write(out.fileSystem(), out.tempPath(), net, meta);
             out.commit();
             LOG.info("Model {} written to {} in {}", def.name(), cfg.output(),
@@ -241,6 +291,21 @@ public final class DistributedTrainer {
             deleteQuietly(hc, cfg.exportDir());
             jsc.clearJobGroup();
         }
+    }
+
+    /**
+     * The epoch with the highest validation accuracy among the first {@code upTo} epochs (the earliest on
+     * ties), or null without validation.
+     */
+    static EpochStats bestStats(List<EpochStats> history, int upTo) {
+        EpochStats top = null;
+        for (EpochStats s : history) {
+            if (s.epoch() <= upTo && s.validationAccuracy() != null
+                    && (top == null || s.validationAccuracy() > top.validationAccuracy())) {
+                top = s;
+            }
+        }
+        return top;
     }
 
     /** Rows of a split that have a label, with only the given columns. */
@@ -287,38 +352,77 @@ public final class DistributedTrainer {
     }
 
     /**
-     * The epoch's minibatches: rows ordered by a hash of (seed, epoch, id) within {@code partitions}
-     * partitions, cut into minibatches of {@code batchSize} (one smaller at the end of each partition).
+     * The epoch's minibatches, every one of exactly {@code batchSize} rows: rows ordered by a hash of
+     * (seed, epoch, id) within {@code partitions} partitions and cut into minibatches where they lie; the
+     * partitions' remainders are pooled in one task and cut the same way; the last {@code n mod batchSize}
+     * rows of the epoch are left out (a different few each epoch). A table smaller than one minibatch gives
+     * one minibatch of all its rows.
+     *
+     * <p>Why exact sizes: DL4J's Spark workers re-cut what they read to {@code batch_size_per_worker} with
+     * {@code MultiDataSet.merge}, and in 1.0.0-M2.1 merging minibatches scrambles their {@code [n, 1]} label
+     * masks (rows get other rows' values; {@code MinibatchTest} shows it). Minibatches of exactly that size are
+     * passed through untouched.
+     *
+     * @param shuffled receives the epoch's shuffled rows (cached); unpersist it after training the epoch
      */
-    static JavaRDD<MultiDataSet> minibatches(Dataset<Row> rows, BatchBuilder builder, int batchSize, long seed,
-                                             int epoch, int partitions) {
+    static JavaRDD<MultiDataSet> minibatches(Dataset<Row> rows, long count, BatchBuilder builder, int batchSize,
+                                             long seed, int epoch, int partitions, List<JavaRDD<Row>> shuffled) {
         long epochSeed = mix(seed * 1_000_003L + epoch);
-        return rows.javaRDD()
+        JavaRDD<Row> ordered = rows.javaRDD()
                 .mapToPair(r -> new Tuple2<>(shuffleKey(epochSeed, r.getString(r.fieldIndex(BatchBuilder.ID))), r))
                 .repartitionAndSortWithinPartitions(new HashPartitioner(partitions))
                 .values()
-                .mapPartitions(it -> batches(it, builder, batchSize));
+                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+        shuffled.add(ordered);
+        boolean keepPartial = count < batchSize;
+        JavaRDD<MultiDataSet> full = ordered.mapPartitions(it -> batches(it, builder, batchSize, false));
+        JavaRDD<MultiDataSet> pooled = ordered.mapPartitions(it -> remainder(it, batchSize))
+                .coalesce(1)
+                .mapPartitions(it -> batches(it, builder, batchSize, keepPartial));
+        return full.union(pooled);
     }
 
-    private static Iterator<MultiDataSet> batches(Iterator<Row> rows, BatchBuilder builder, int batchSize) {
+    /** Minibatches of {@code batchSize} rows; a smaller last one only if {@code keepPartial}. */
+    static Iterator<MultiDataSet> batches(Iterator<Row> rows, BatchBuilder builder, int batchSize,
+                                          boolean keepPartial) {
         return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return rows.hasNext();
-            }
+            private List<Row> next = fill();
 
-            @Override
-            public MultiDataSet next() {
-                if (!rows.hasNext()) {
-                    throw new NoSuchElementException();
-                }
+            private List<Row> fill() {
                 List<Row> batch = new ArrayList<>(batchSize);
                 while (rows.hasNext() && batch.size() < batchSize) {
                     batch.add(rows.next());
                 }
+                return batch.size() == batchSize || (keepPartial && !batch.isEmpty()) ? batch : null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public MultiDataSet next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                List<Row> batch = next;
+                next = fill();
                 return builder.build(batch, null, true);
             }
         };
+    }
+
+    /** The rows after the last complete minibatch of a partition ({@code count mod batchSize} of them). */
+    static Iterator<Row> remainder(Iterator<Row> rows, int batchSize) {
+        List<Row> tail = new ArrayList<>(batchSize);
+        while (rows.hasNext()) {
+            tail.add(rows.next());
+            if (tail.size() == batchSize) {
+                tail.clear();
+            }
+        }
+        return tail.iterator();
     }
 
     static long shuffleKey(long epochSeed, String id) {

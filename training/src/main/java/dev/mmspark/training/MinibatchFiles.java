@@ -32,9 +32,13 @@ final class MinibatchFiles {
     private MinibatchFiles() {
     }
 
-    /** Writes every minibatch under {@code dir} and returns the file paths (small: one string per minibatch). */
-    static JavaRDD<String> write(JavaSparkContext jsc, JavaRDD<MultiDataSet> batches, String dir, int partitions) {
-        Broadcast<SerializableConfiguration> hc = jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+    /**
+     * Writes every minibatch under {@code dir} and returns the file paths in partition order (small: one string
+     * per minibatch).
+     */
+    static List<String> write(JavaSparkContext jsc, JavaRDD<MultiDataSet> batches, String dir) {
+        Broadcast<SerializableConfiguration> hc =
+                jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         try {
             List<String> paths = batches.mapPartitionsWithIndex((p, it) -> {
                 List<String> out = new ArrayList<>();
@@ -55,7 +59,7 @@ final class MinibatchFiles {
                 throw new MmsparkException(dev.mmspark.common.ExitCode.INTERNAL_ERROR, "no minibatches were written to "
                         + dir);
             }
-            return jsc.parallelize(paths, Math.max(1, Math.min(partitions, paths.size())));
+            return paths;
         } finally {
             hc.destroy();
         }

@@ -87,7 +87,8 @@ public final class TrainedModel {
         String prefix = "model " + path + " (" + modelName() + ", trained on " + trained.path() + ") does not fit "
                 + "feature table " + table.path() + ": ";
         if (!Objects.equals(tm.classes(), spec.classes())) {
-            throw new InputException(prefix + "the table has classes " + tm.classes() + ", the model " + spec.classes());
+            throw new InputException(prefix + "the table has classes " + tm.classes() + ", the model "
+                    + spec.classes());
         }
         boolean sameTable = Objects.equals(tm.tableHash(), trained.tableHash());
         for (FeatureTableMetadata.Modality want : trained.modalities()) {
@@ -116,8 +117,8 @@ public final class TrainedModel {
                 }
                 String fp = trained.vocabularies().get(want.name());
                 if (!sameTable && fp != null && !fp.equals(TrainedModels.vocabularyFingerprint(table, want.name()))) {
-                    throw new InputException(prefix + "the vocabulary of '" + want.name() + "' differs (same size, other "
-                            + "tokens or order): token ids would mean other words");
+                    throw new InputException(prefix + "the vocabulary of '" + want.name() + "' differs (same size, "
+                            + "other tokens or order): token ids would mean other words");
                 }
             }
         }

@@ -76,9 +76,10 @@ class DistributedTrainerTest {
         DistributedTrainer.Result r = new DistributedTrainer(spark).train(cfg, false, false);
         ModelMetadata meta = r.metadata();
         long trainRows = FeatureTable.open(spark, table).split("train").count();
+        long perEpoch = trainRows - trainRows % 16; // exact minibatches of 16, the rest waits for the next epoch
         assertEquals(2, meta.history().size());
         for (EpochStats e : meta.history()) {
-            assertEquals(trainRows, e.examples(), "every training example is fitted once per epoch");
+            assertEquals(perEpoch, e.examples(), "full minibatches of distinct examples each epoch");
             assertTrue(e.loss() > 0 && Double.isFinite(e.loss()), "loss " + e.loss());
             assertNotNull(e.validationAccuracy());
             assertEquals(7, e.outputAccuracy().size());
@@ -91,6 +92,12 @@ class DistributedTrainerTest {
         assertTrue(new File(dir, "model/network.zip").isFile());
         assertFalse(new File(dir, "model.work/export").exists(), "exported minibatches are removed");
         assertEquals(2, new File(dir, "model.work/checkpoints").list((d, n) -> n.startsWith("epoch-")).length);
+        // keep_best (default): the saved model is the epoch with the best validation accuracy, kept on disk
+        EpochStats top = DistributedTrainer.bestStats(meta.history(), Integer.MAX_VALUE);
+        assertEquals(top.epoch(), meta.validation().epoch());
+        Checkpoints best = new Checkpoints(spark.sparkContext().hadoopConfiguration(), cfg.bestDir(), 1);
+        assertEquals(top.epoch(), best.latest().orElseThrow().state().epoch());
+        assertEquals(best.restore(best.latest().orElseThrow()).params(), r.model().network().params());
 
         TrainedModel loaded = TrainedModels.load(spark, cfg.output());
         loaded.checkCompatible(FeatureTable.open(spark, table));
@@ -139,7 +146,8 @@ class DistributedTrainerTest {
         MmsparkException fresh = assertThrows(MmsparkException.class, () -> trainer.train(config(dir, ""), false, false));
         assertTrue(fresh.getMessage().contains("already exists"), fresh.getMessage());
 
-        DistributedTrainer.Result second = trainer.train(config(dir, ""), true, true);
+        // keep_best off: this test is about the network of the last epoch continuing the checkpoint's
+        DistributedTrainer.Result second = trainer.train(config(dir, "keep_best = false"), true, true);
         assertEquals(1, second.metadata().training().resumedFromEpoch());
         assertEquals(List.of(1, 2), second.metadata().history().stream().map(EpochStats::epoch).toList());
         assertEquals(epoch1, second.metadata().history().get(0), "epoch 1 comes from the checkpoint");
@@ -203,5 +211,14 @@ class DistributedTrainerTest {
             s += x;
         }
         return s;
+    }
+
+    @Test
+    void bestEpochIsTheEarliestHighestValidationAccuracy() {
+        List<EpochStats> h = List.of(new EpochStats(1, 1, 1, 1, 1, 0.60, null), new EpochStats(2, 1, 1, 1, 1, 0.70, null),
+                new EpochStats(3, 1, 1, 1, 1, 0.70, null), new EpochStats(4, 1, 1, 1, 1, 0.65, null));
+        assertEquals(2, DistributedTrainer.bestStats(h, Integer.MAX_VALUE).epoch());
+        assertEquals(1, DistributedTrainer.bestStats(h, 1).epoch());
+        assertEquals(null, DistributedTrainer.bestStats(List.of(new EpochStats(1, 1, 1, 1, 1, null, null)), 9));
     }
 }

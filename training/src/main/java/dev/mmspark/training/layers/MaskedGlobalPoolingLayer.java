@@ -30,7 +30,8 @@ import java.util.List;
  * </pre>
  * Backward, for an incoming error e per statistic block:
  * <pre>
- *   dL/dx_nct = any_n * e^max_nc * [t = argmax] + any_n * e^min_nc * [t = argmin] + e^avg_nc * m_nt / (sum_t m_nt + 1 - any_n)
+ *   dL/dx_nct = any_n e^max_nc [t = argmax_t] + any_n e^min_nc [t = argmin_t]
+ *             + e^avg_nc m_nt / (sum_t m_nt + 1 - any_n)
  * </pre>
  * (ties go to the first extreme step, as in DL4J's own max pooling). Exact for every input above -1e9.
  */
@@ -76,7 +77,8 @@ public class MaskedGlobalPoolingLayer extends AbstractLayer<MaskedGlobalPooling>
             INDArray pooled = switch (stats.get(k)) {
                 case MAX -> shifted(p, 1.0).max(2).muliColumnVector(p.any());
                 case MIN -> shifted(p, -1.0).min(2).muliColumnVector(p.any());
-                case AVG -> Broadcast.mul(p.x(), p.mask(), p.x().ulike(), 0, 2).sum(2).diviColumnVector(p.denominator());
+                case AVG -> Broadcast.mul(p.x(), p.mask(), p.x().ulike(), 0, 2).sum(2)
+                        .diviColumnVector(p.denominator());
             };
             out.get(NDArrayIndex.all(), NDArrayIndex.interval(k * channels, (k + 1) * channels)).assign(pooled);
         }

@@ -2,7 +2,6 @@ package dev.mmspark.training.model;
 
 import dev.mmspark.common.InputException;
 import org.apache.spark.sql.Row;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -126,7 +125,7 @@ public abstract class BatchBuilder implements Serializable {
         }
         INDArray[] labels = new INDArray[outputs.size()];
         INDArray[] labelMasks = new INDArray[outputs.size()];
-        INDArray labelArray = Nd4j.create(target).castTo(DataType.FLOAT);
+        INDArray labelArray = Nd4j.create(target);
         for (int o = 0; o < outputs.size(); o++) {
             float[][] mask = new float[n][1];
             if (withLabels) {
@@ -135,7 +134,7 @@ public abstract class BatchBuilder implements Serializable {
                 }
             }
             labels[o] = o == 0 ? labelArray : labelArray.dup();
-            labelMasks[o] = Nd4j.create(mask).castTo(DataType.FLOAT);
+            labelMasks[o] = Nd4j.create(mask);
         }
         return new org.nd4j.linalg.dataset.MultiDataSet(f.inputs(), labels, f.masks(), labelMasks);
     }

@@ -98,7 +98,8 @@ public final class GraphPredictor implements Predictor {
             List<Row> chunk = rows.subList(from, to);
             List<Set<String>> avail = available == null ? null : available.subList(from, to);
             MultiDataSet batch = builder.build(chunk, avail, false);
-            INDArray[] out = net.output(false, cast(batch.getFeatures(), net), cast(batch.getFeaturesMaskArrays(), net));
+            INDArray[] out = net.output(false, cast(batch.getFeatures(), net),
+                    cast(batch.getFeaturesMaskArrays(), net));
             List<Set<String>> u = builder.usable(chunk, avail);
             for (int i = 0; i < chunk.size(); i++) {
                 for (int o = 0; o < outputs.size(); o++) {
@@ -184,6 +185,7 @@ public final class GraphPredictor implements Predictor {
             return null;
         }
         DataType dt = net.params().dataType();
-        return Arrays.stream(arrays).map(a -> a == null || a.dataType() == dt ? a : a.castTo(dt)).toArray(INDArray[]::new);
+        return Arrays.stream(arrays).map(a -> a == null || a.dataType() == dt ? a : a.castTo(dt))
+                .toArray(INDArray[]::new);
     }
 }

@@ -4,8 +4,8 @@ import dev.mmspark.common.config.Conf;
 
 /**
  * A per-sample model trained as one DL4J {@code ComputationGraph}, registered by name in
- * {@link dev.mmspark.training.ModelRegistry}. The definition only parses settings; everything else hangs off the resolved
- * {@link ModelSpec}. See the package documentation of {@code dev.mmspark.training} for how a model plugs in.
+ * {@link dev.mmspark.training.ModelRegistry}. The definition only parses settings; everything else hangs off
+ * the resolved {@link ModelSpec}. See the package documentation of {@code dev.mmspark.training} for how a model plugs in.
  */
 public interface SampleModelDefinition {
 

@@ -4,6 +4,7 @@ import dev.mmspark.training.fusion.FusionOperator;
 import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.layers.MaskedGlobalPooling;
 import dev.mmspark.training.layers.MaskedGlobalPooling.Statistic;
+import dev.mmspark.training.layers.SampleMaskedMCXENT;
 import dev.mmspark.training.layers.SmallImageCnn;
 import dev.mmspark.training.model.Optimisation;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -20,7 +21,6 @@ import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -53,9 +53,10 @@ import java.util.Map;
  * <pre>
  *   L = (1/B) * sum_n sum_h m_{n,h} * CE(y_n, yhat_h(n)),   CE(y, p) = -log p[y]
  * </pre>
- * which is DL4J's score of a graph with one MCXENT output layer per head and per-example label masks
- * (pinned by {@code MultitaskLossTest}). A missing modality's input is zeros with an all-zero mask, so its
- * branch outputs finite values that only the masked-out heads see.
+ * which is DL4J's score of a graph with one cross-entropy output layer per head and per-example label masks
+ * ({@link SampleMaskedMCXENT}; pinned by
+ * {@code MultitaskNetworkTest#lossIsTheMaskedSumOfHeadCrossEntropies}). A missing modality's input is zeros
+ * with an all-zero mask, so its branch outputs finite values that only the masked-out heads see.
  *
  * <p>The activation of the 300-d FC layers is not stated in the paper; ReLU, as everywhere else in it.
  * Text convolutions use "same" zero padding so that texts shorter than the window still give features;
@@ -124,7 +125,7 @@ public final class MultitaskNetwork {
                 g.addLayer(v, new DenseLayer.Builder().nOut(hidden.get(i)).activation(Activation.RELU).build(), prev);
                 prev = v;
             }
-            g.addLayer(name, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            g.addLayer(name, new OutputLayer.Builder(new SampleMaskedMCXENT())
                     .nOut(spec.classes().size()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(),
                     prev);
             outputs.add(name);

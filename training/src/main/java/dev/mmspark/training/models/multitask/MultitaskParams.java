@@ -166,8 +166,8 @@ public record MultitaskParams(String configPath, Bindings modalities, int repres
             FeatureTableMetadata.Modality m = table.modality(name);
             if (m == null) {
                 if (modalities.explicit().contains(r.key())) {
-                    throw new ConfigException("config key '" + key("modalities." + r.key()) + "' names modality '" + name
-                            + "', which feature table " + tablePath + " does not have; it has "
+                    throw new ConfigException("config key '" + key("modalities." + r.key()) + "' names modality '"
+                            + name + "', which feature table " + tablePath + " does not have; it has "
                             + table.modalityNames());
                 }
                 continue;

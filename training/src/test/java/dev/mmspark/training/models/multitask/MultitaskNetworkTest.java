@@ -1,6 +1,8 @@
 package dev.mmspark.training.models.multitask;
 
 import dev.mmspark.common.io.Json;
+import dev.mmspark.features.FeatureTableMetadata;
+import dev.mmspark.features.ModalityKind;
 import dev.mmspark.training.layers.GradientChecks;
 import dev.mmspark.training.model.ModelOutput;
 import dev.mmspark.training.model.Optimisation;
@@ -143,6 +145,37 @@ class MultitaskNetworkTest {
         assertArrayEquals(new double[]{1, 0, 0}, b.getLabelsMaskArray(6).toDoubleVector()); // it#
     }
 
+    /**
+     * The image role on a pretrained backbone's pooled embedding (or a precomputed vector): the branch is the
+     * paper's FC(300) on that vector.
+     */
+    @Test
+    void imageFromABackboneEmbeddingOrAVector() {
+        for (ModalityKind kind : List.of(ModalityKind.IMAGE_EMBEDDING, ModalityKind.VECTOR)) {
+            FeatureTableMetadata base = MultitaskFixtures.metadata(false, true, false);
+            List<FeatureTableMetadata.Modality> ms = new java.util.ArrayList<>(base.modalities());
+            ms.add(0, new FeatureTableMetadata.Modality("image", kind, List.of(5), java.util.Map.of("train", 3L), "x", 1,
+                    java.util.Map.of(), null, null, null, null, kind == ModalityKind.IMAGE_EMBEDDING ? 5 : null));
+            FeatureTableMetadata table = new FeatureTableMetadata(base.format(), base.formatVersion(), base.task(),
+                    base.classes(), ms, base.rows(), base.tableHash(), null, java.util.Map.of(), null, List.of(),
+                    java.util.Map.of(), base.createdAt(), 0);
+            MultitaskSpec spec = MultitaskFixtures.spec(table, MultitaskFixtures.TINY);
+            assertEquals(List.of("i", "t", "it"), spec.outputs().stream().map(ModelOutput::label).toList());
+            String column = kind == ModalityKind.IMAGE_EMBEDDING ? "image_pooled" : "image_values";
+            org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                    .add("id", "string").add("label_index", "int").add("image_present", "boolean")
+                    .add(column, "array<float>").add("text_present", "boolean").add("text_ids", "array<int>");
+            Row r = new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(new Object[]{"a", 1, true,
+                    new float[]{0.1f, 0.2f, 0.3f, 0.4f, 0.5f}, false, null}, schema);
+            ComputationGraph net = network(spec, DataType.FLOAT);
+            MultiDataSet b = spec.batchBuilder().build(List.of(r), null, true);
+            assertArrayEquals(new long[]{1, 5}, b.getFeatures(0).shape());
+            assertEquals(0.3f, b.getFeatures(0).getFloat(0, 2), 0f);
+            assertEquals(3, net.output(false, b.getFeatures(), b.getFeaturesMaskArrays()).length);
+            assertTrue(spec.batchBuilder().columns().contains(column));
+        }
+    }
+
     /** Training mode (dropout on, the paper's 0.5) on a batch mixing complete and incomplete samples. */
     @Test
     void trainsWithDropoutOnMixedSamples() {
@@ -161,6 +194,25 @@ class MultitaskNetworkTest {
         assertTrue(Double.isFinite(net.score()), "score " + net.score());
         assertTrue(net.score(b) < first, "30 Adam steps on one batch lower its loss: " + first + " -> " + net.score(b));
         assertTrue(net.params().sub(before).norm2Number().doubleValue() > 0);
+    }
+
+    /**
+     * A one-example minibatch (DL4J's Spark workers re-cut minibatches and can leave one example): its
+     * [1, 1] label masks must weigh that example's heads, not be refused as per-class masks.
+     */
+    @Test
+    void oneExampleMinibatchIsMaskedPerHead() {
+        MultitaskSpec spec = MultitaskFixtures.tinySpec();
+        ComputationGraph net = network(spec, DataType.DOUBLE);
+        MultiDataSet one = spec.batchBuilder().build(List.of(row("text-only", 1, null, new int[]{2, 3}, null)), null,
+                true);
+        MultiDataSet d = new org.nd4j.linalg.dataset.MultiDataSet(toDouble(one.getFeatures()),
+                toDouble(one.getLabels()), toDouble(one.getFeaturesMaskArrays()), toDouble(one.getLabelsMaskArrays()));
+        // only head t counts: the score is its cross-entropy
+        INDArray p = net.output(false, d.getFeatures(), d.getFeaturesMaskArrays())[1];
+        assertEquals(-Math.log(p.getDouble(0, 1)), net.score(d), 1e-9);
+        net.fit(d);
+        assertTrue(Double.isFinite(net.score()));
     }
 
     /** A text's class distribution must not depend on how much its minibatch pads it. */
