@@ -144,9 +144,12 @@ public final class Sweep {
             }
         }
         Progress progress = new Progress(spec.name(), plan.size(), started, outcomes.size());
-        LOG.info("Sweep {}: {} runs, {} already committed, {} to run now ({} side by side, {} distributed){}",
-                spec.name(), plan.size(), progress.skipped, started, parallel.size(), distributed.size(),
-                maxRuns > 0 && started < plan.size() - progress.skipped ? " (--max-runs " + maxRuns + ")" : "");
+        long committed = outcomes.stream().filter(o -> o.status() == Status.SKIPPED).count();
+        LOG.info("Sweep {}: {} runs, {} already committed, {} to run now ({} small, up to {} at a time; {} "
+                        + "distributed){}", spec.name(), plan.size(), committed, started, parallel.size(),
+                spec.parallelRuns(), distributed.size(),
+                outcomes.size() > committed ? "; " + (outcomes.size() - committed) + " left for later (--max-runs "
+                        + maxRuns + ")" : "");
         if (!parallel.isEmpty()) {
             ExecutorService pool = Executors.newFixedThreadPool(Math.min(spec.parallelRuns(), parallel.size()), r -> {
                 Thread t = new Thread(r, "sweep-" + spec.name());
