@@ -130,6 +130,7 @@ public final class DistributedTrainer {
             List<EpochStats> history = new ArrayList<>();
             double trainingSeconds = 0;
             int resumedFrom = 0;
+            Checkpoints.State resumedState = null;
             if (resume && latest.isPresent()) {
                 Checkpoints.Checkpoint c = latest.get();
                 checkResumable(c, resumeKeys, tm.tableHash(), cfg.features());
@@ -138,7 +139,10 @@ public final class DistributedTrainer {
                 history.addAll(c.state().history());
                 trainingSeconds = c.state().trainingSeconds();
                 resumedFrom = c.state().epoch();
-                LOG.info("Resuming from checkpoint {} (epoch {} of {} done)", c.path(), resumedFrom, cfg.epochs());
+                resumedState = c.state();
+                LOG.info("Resuming from checkpoint {} (epoch {} of {} done{})", c.path(), resumedFrom, cfg.epochs(),
+                        c.state().round() > 0 ? ", and " + c.state().round() + " averaging rounds of epoch "
+                                + (resumedFrom + 1) : "");
             } else {
                 if (resume) {
                     LOG.warn("--resume: no checkpoint in {}; starting from scratch", cfg.checkpointDir());
@@ -194,26 +198,47 @@ public final class DistributedTrainer {
                 long t0 = System.nanoTime();
                 LossListener loss = new LossListener(jsc.sc().doubleAccumulator("loss, epoch " + epoch),
                         jsc.sc().longAccumulator("examples, epoch " + epoch));
-                ParameterAveragingTrainingMaster master = trainingMaster(cfg, workers, epoch);
-                master.setListeners(List.of(loss));
                 String files = cfg.exportDir() + String.format(Locale.ROOT, "/epoch-%06d", epoch);
                 List<JavaRDD<Row>> shuffled = new ArrayList<>();
                 List<String> paths = MinibatchFiles.write(jsc, minibatches(train, examples, builder,
                         cfg.batchSizePerWorker(), cfg.seed(), epoch, partitions, shuffled), files);
                 shuffled.forEach(JavaRDD::unpersist);
-                SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, net, master);
+                // A checkpoint taken inside this epoch: its rounds are done (the epoch's minibatches are the same
+                // files again, a function of seed and epoch), so continue at the next round.
+                int firstRound = 0;
+                double carriedSeconds = 0;
+                if (epoch == firstEpoch && resumedState != null && resumedState.round() > 0) {
+                    firstRound = resumedState.round();
+                    loss.carry(resumedState.partialLoss(), resumedState.partialExamples());
+                    carriedSeconds = resumedState.partialSeconds();
+                }
                 // One fit per averaging round of workers x averaging_frequency minibatches: given more, dl4j-spark
                 // makes fewer, larger rounds in which each worker still fits only averaging_frequency minibatches
                 // and silently skips the rest of its share (a third of the data in DistributedTrainerTest).
                 int round = workers * cfg.averagingFrequency();
-                for (int i = 0; i < paths.size(); i += round) {
-                    List<String> part = paths.subList(i, Math.min(paths.size(), i + round));
+                int rounds = (paths.size() + round - 1) / round;
+                for (int r = firstRound; r < rounds; r++) {
+                    List<String> part = paths.subList(r * round, Math.min(paths.size(), (r + 1) * round));
+                    // A training master per round, seeded by (seed, epoch, round): which worker fits which
+                    // minibatch is then the same whether the epoch ran through or resumed at this round.
+                    ParameterAveragingTrainingMaster master = trainingMaster(cfg, workers, epoch, r);
+                    master.setListeners(List.of(loss));
+                    SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, net, master);
                     sparkNet.fitPaths(jsc.parallelize(part, Math.min(workers, part.size())),
                             new MinibatchFiles.Loader());
+                    if (cfg.checkpointEveryRounds() > 0 && (r + 1) % cfg.checkpointEveryRounds() == 0
+                            && r + 1 < rounds) {
+                        double partSeconds = carriedSeconds + (System.nanoTime() - t0) / 1e9;
+                        checkpoints.write(net, new Checkpoints.State(epoch - 1, resumeKeys, tm.tableHash(),
+                                history, trainingSeconds, Instant.now().toString(), r + 1, loss.weightedLossSum(),
+                                loss.examples(), partSeconds));
+                        LOG.info("epoch {}/{}: checkpoint after averaging round {}/{}", epoch, cfg.epochs(), r + 1,
+                                rounds);
+                    }
                 }
                 deleteQuietly(hc, files);
                 net.getConfiguration().setEpochCount(epoch);
-                double seconds = (System.nanoTime() - t0) / 1e9;
+                double seconds = carriedSeconds + (System.nanoTime() - t0) / 1e9;
                 trainingSeconds += seconds;
                 if (loss.examples() != perEpoch) {
                     LOG.warn("Epoch {} fitted {} examples, expected {}", epoch, loss.examples(), perEpoch);
@@ -336,7 +361,8 @@ public final class DistributedTrainer {
         }
     }
 
-    private static ParameterAveragingTrainingMaster trainingMaster(TrainConfig cfg, int workers, int epoch) {
+    private static ParameterAveragingTrainingMaster trainingMaster(TrainConfig cfg, int workers, int epoch,
+                                                                   int round) {
         return new ParameterAveragingTrainingMaster.Builder(workers, cfg.batchSizePerWorker())
                 .batchSizePerWorker(cfg.batchSizePerWorker())
                 .averagingFrequency(cfg.averagingFrequency())
@@ -347,7 +373,7 @@ public final class DistributedTrainer {
                 .repartitionStrategy(RepartitionStrategy.Balanced)
                 .collectTrainingStats(false)
                 // which exported minibatch goes to which worker and round: a function of (seed, epoch)
-                .rngSeed(mix(cfg.seed() * 31 + epoch))
+                .rngSeed(mix((cfg.seed() * 31 + epoch) * 1_000_003L + round))
                 .build();
     }
 

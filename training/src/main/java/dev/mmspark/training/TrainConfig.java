@@ -34,6 +34,7 @@ import java.util.Map;
  *   prefetch_batches = 2               # minibatches each worker loads ahead
  *   work_dir = ${output}.work          # checkpoints/ and DL4J's exported minibatches (export/)
  *   checkpoint { every_epochs = 1, keep = 2 }   # every_epochs = 0 disables checkpoints
+ *   checkpoint.every_rounds = 0        # also checkpoint inside an epoch every N averaging rounds (0: off)
  * }
  * </pre>
  */
@@ -41,7 +42,8 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
                           int batchSizePerWorker, int averagingFrequency, int workers,
                           Optimisation.Optimizer optimizer, double learningRate, double weightDecay, long seed,
                           boolean validateEachEpoch, int prefetchBatches, String workDir, int checkpointEveryEpochs,
-                          int checkpointKeep, boolean keepBest, int earlyStoppingPatience) {
+                          int checkpointKeep, boolean keepBest, int earlyStoppingPatience,
+                          int checkpointEveryRounds) {
 
     public static TrainConfig from(Conf c) {
         Conf mc = c.section("model");
@@ -77,8 +79,12 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
         int every = cc.integer("every_epochs", 1, n -> n >= 0 && n <= 100_000,
                 "between 0 and 100000 (0: no checkpoints)");
         int keep = cc.integer("keep", 2, n -> n >= 1 && n <= 1000, "between 1 and 1000");
+        // A driver lost in the middle of a long epoch should not cost the whole epoch (issue: lose at most
+        // one averaging round): checkpoints between averaging rounds, resumed at the next round.
+        int everyRounds = cc.integer("every_rounds", 0, n -> n >= 0 && n <= 100_000,
+                "between 0 and 100000 (0: only at the end of epochs)");
         return new TrainConfig(name, params, features, output, epochs, batch, avg, workers, opt, lr, wd, seed, validate,
-                prefetch, workDir, every, keep, keepBest && validate, patience);
+                prefetch, workDir, every, keep, keepBest && validate, patience, everyRounds);
     }
 
     public SampleModelDefinition definition() {
@@ -107,7 +113,7 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
     public TrainConfig withEpochs(int n) {
         return new TrainConfig(modelName, modelParams, features, output, n, batchSizePerWorker, averagingFrequency,
                 workers, optimizer, learningRate, weightDecay, seed, validateEachEpoch, prefetchBatches, workDir,
-                checkpointEveryEpochs, checkpointKeep, keepBest, earlyStoppingPatience);
+                checkpointEveryEpochs, checkpointKeep, keepBest, earlyStoppingPatience, checkpointEveryRounds);
     }
 
     /**
@@ -151,7 +157,8 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
         m.put("validate_each_epoch", validateEachEpoch);
         m.put("prefetch_batches", prefetchBatches);
         m.put("work_dir", workDir);
-        m.put("checkpoint", Map.of("every_epochs", checkpointEveryEpochs, "keep", checkpointKeep));
+        m.put("checkpoint", Map.of("every_epochs", checkpointEveryEpochs, "keep", checkpointKeep,
+                "every_rounds", checkpointEveryRounds));
         m.put("keep_best", keepBest);
         m.put("early_stopping_patience", earlyStoppingPatience);
         return m;
