@@ -143,7 +143,8 @@ public final class Sweep {
                 (r.mode() == SweepSpec.Execution.DISTRIBUTED ? distributed : parallel).add(r);
             }
         }
-        Progress progress = new Progress(spec.name(), plan.size(), started, outcomes.size());
+        Progress progress = new Progress(spec.name(), plan.size(), started, outcomes.size(),
+                distributed.isEmpty() ? spec.parallelRuns() : 1);
         long committed = outcomes.stream().filter(o -> o.status() == Status.SKIPPED).count();
         LOG.info("Sweep {}: {} runs, {} already committed, {} to run now ({} small, up to {} at a time; {} "
                         + "distributed){}", spec.name(), plan.size(), committed, started, parallel.size(),
@@ -253,10 +254,13 @@ public final class Sweep {
         private final int toRun;
         private final long skipped;
         private final long start = System.nanoTime();
+        private final int parallelism;
         private int done;
         private int failed;
+        private double runSeconds;
 
-        Progress(String sweep, int total, int toRun, long alreadyDecided) {
+        Progress(String sweep, int total, int toRun, long alreadyDecided, int parallelism) {
+            this.parallelism = parallelism;
             this.sweep = sweep;
             this.total = total;
             this.toRun = toRun;
@@ -272,9 +276,9 @@ public final class Sweep {
             int finished = done + failed;
             int left = toRun - finished;
             double elapsed = (System.nanoTime() - start) / 1e9;
-            // the finished runs ran side by side where they could, so elapsed/finished is the time per run at
-            // the sweep's concurrency
-            double eta = finished == 0 ? 0 : elapsed / finished * left;
+            runSeconds += o.seconds();
+            // runs go `parallelism` at a time: the time left is the mean run time x the runs left / parallelism
+            double eta = finished == 0 ? 0 : runSeconds / finished * left / Math.max(1, Math.min(parallelism, left));
             LOG.info("Sweep {}: {} done, {} failed, {} left of {} to run ({} of {} runs were already committed or "
                             + "deferred) | elapsed {}, ~{} left | last: {} {} in {}", sweep, done, failed, left, toRun,
                     skipped, total, Durations.format(elapsed), Durations.format(eta), o.run().runId(),
