@@ -208,11 +208,10 @@ public final class ModelDirectory {
         atomicFile(METADATA, o -> o.write(Json.write(metadata).getBytes(StandardCharsets.UTF_8)));
     }
 
-    public Map<String, Object> metadata() {
+    /** metadata.json as a tree (a plain Map would come back with Scala maps inside: Spark puts Jackson's Scala module on the classpath). */
+    public com.fasterxml.jackson.databind.JsonNode metadata() {
         try {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = Json.MAPPER.readValue(readString(new Path(root, METADATA)), Map.class);
-            return m;
+            return Json.MAPPER.readTree(readString(new Path(root, METADATA)));
         } catch (IOException e) {
             throw new InputException("cannot read " + new Path(root, METADATA) + ": " + e.getMessage(), e);
         }
