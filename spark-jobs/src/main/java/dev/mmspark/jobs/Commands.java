@@ -16,7 +16,7 @@ final class Commands {
     }
 
     /** Flags every job takes. */
-    static final class Common implements JobRunner.JobOptions {
+    static class Common implements JobRunner.JobOptions {
         @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "HOCON config file (see conf/)")
         String config;
 
@@ -67,6 +67,17 @@ final class Commands {
         }
     }
 
+    /** The common flags plus {@code --resume}, for training jobs. */
+    static final class Resumable extends Common {
+        @Option(names = "--resume", description = "continue an unfinished run from its last complete checkpoint")
+        boolean resume;
+
+        @Override
+        public boolean resume() {
+            return resume;
+        }
+    }
+
     static final class Version implements IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -98,6 +109,33 @@ final class Commands {
         @Override
         public Integer call() {
             return JobRunner.run("extract", common, ExtractJob::run);
+        }
+    }
+
+    @Command(name = "train-alignment", mixinStandardHelpOptions = true,
+            description = "Train an entity-alignment model (MCLEA, MEAformer) on a KG feature table with parameter"
+                    + " averaging on Spark (section 'train'); checkpoints every epoch, --resume continues.")
+    static final class TrainAlignment implements Callable<Integer> {
+        @Mixin
+        Resumable common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("train-alignment", common, TrainAlignmentJob::run);
+        }
+    }
+
+    @Command(name = "evaluate-alignment", mixinStandardHelpOptions = true,
+            description = "Evaluate an entity-alignment model on its test pairs on the executors (Hits@1, Hits@10,"
+                    + " MRR, both directions, cosine and CSLS) and append the results to the leaderboard (sections"
+                    + " 'evaluate', 'leaderboard').")
+    static final class EvaluateAlignment implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("evaluate-alignment", common, EvaluateAlignmentJob::run);
         }
     }
 

@@ -3,9 +3,12 @@ package dev.mmspark.jobs;
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.data.DatasetConfig;
+import dev.mmspark.evaluation.alignment.AlignmentEvalConfig;
+import dev.mmspark.evaluation.leaderboard.LeaderboardConfig;
 import dev.mmspark.data.synthetic.SyntheticConfig;
 import dev.mmspark.features.ExtractionConfig;
 import dev.mmspark.features.kg.KgExtractionConfig;
+import dev.mmspark.training.alignment.AlignmentTrainConfig;
 
 import java.util.Map;
 
@@ -23,6 +26,9 @@ public final class PlatformConfig {
     private final String generateOutput;
     private final ExtractionConfig extract;
     private final KgExtractionConfig kgExtract;
+    private final AlignmentTrainConfig alignmentTrain;
+    private final AlignmentEvalConfig alignmentEvaluate;
+    private final LeaderboardConfig leaderboard;
 
     private PlatformConfig(Conf root) {
         this.root = root;
@@ -43,6 +49,10 @@ public final class PlatformConfig {
         this.extract = root.has("extract") ? ExtractionConfig.from(root.section("extract")) : null;
         // extract.kg: how a knowledge-graph dataset (dataset.format = dbp15k) is extracted
         this.kgExtract = root.has("extract") ? KgExtractionConfig.from(root.section("extract")) : null;
+        // train / evaluate: the entity-alignment jobs (train-alignment, evaluate-alignment)
+        this.alignmentTrain = root.has("train") ? AlignmentTrainConfig.from(root.section("train")) : null;
+        this.alignmentEvaluate = root.has("evaluate") ? AlignmentEvalConfig.from(root.section("evaluate")) : null;
+        this.leaderboard = LeaderboardConfig.from(root.section("leaderboard"));
         root.rejectUnknownKeys();
     }
 
@@ -81,6 +91,21 @@ public final class PlatformConfig {
     /** The {@code extract} section as a knowledge-graph extraction ({@code output}, {@code partitions}, {@code kg}). */
     public KgExtractionConfig requireKgExtract() {
         return require(kgExtract, "extract");
+    }
+
+    /** The {@code train} section as an entity-alignment training run. */
+    public AlignmentTrainConfig requireAlignmentTrain() {
+        return require(alignmentTrain, "train");
+    }
+
+    /** The {@code evaluate} section as an entity-alignment evaluation. */
+    public AlignmentEvalConfig requireAlignmentEvaluate() {
+        return require(alignmentEvaluate, "evaluate");
+    }
+
+    /** The {@code leaderboard} section (all keys have defaults). */
+    public LeaderboardConfig leaderboard() {
+        return leaderboard;
     }
 
     private static <T> T require(T value, String section) {

@@ -125,8 +125,8 @@ class LossesTest {
     void iclGradients() {
         for (boolean masked : new boolean[]{false, true}) {
             SameDiff sd = SameDiff.create();
-            SDVariable a = sd.var("a", Nd4j.rand(DataType.DOUBLE, 4, 3).subi(0.5));
-            SDVariable b = sd.var("b", Nd4j.rand(DataType.DOUBLE, 4, 3).subi(0.5));
+            SDVariable a = sd.var("a", Nd4j.rand(DataType.DOUBLE, 4, 2).subi(0.5));
+            SDVariable b = sd.var("b", Nd4j.rand(DataType.DOUBLE, 4, 2).subi(0.5));
             SDVariable pa = masked ? sd.constant("pa", Nd4j.createFromArray(1.0, 0.0, 1.0, 1.0)) : null;
             SDVariable pb = masked ? sd.constant("pb", Nd4j.createFromArray(1.0, 1.0, 1.0, 0.0)) : null;
             Losses.icl(sd, a, b, pa, pb, 0.1, 0.5).rename("loss");
@@ -137,11 +137,11 @@ class LossesTest {
     @Test
     void ialGradientsFlowIntoTheModalityOnly() {
         SameDiff sd = SameDiff.create();
-        SDVariable sa = sd.var("sa", Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5));
-        SDVariable sb = sd.var("sb", Nd4j.rand(DataType.DOUBLE, 3, 4).subi(0.5));
+        SDVariable sa = sd.var("sa", Nd4j.rand(DataType.DOUBLE, 3, 2).subi(0.5));
+        SDVariable sb = sd.var("sb", Nd4j.rand(DataType.DOUBLE, 3, 2).subi(0.5));
         // the joint embeddings are the teacher: constants for the numerical check
-        SDVariable ta = sd.constant("ta", Nd4j.rand(DataType.DOUBLE, 3, 5).subi(0.5));
-        SDVariable tb = sd.constant("tb", Nd4j.rand(DataType.DOUBLE, 3, 5).subi(0.5));
+        SDVariable ta = sd.constant("ta", Nd4j.rand(DataType.DOUBLE, 3, 3).subi(0.5));
+        SDVariable tb = sd.constant("tb", Nd4j.rand(DataType.DOUBLE, 3, 3).subi(0.5));
         SDVariable pa = sd.constant("pa", Nd4j.createFromArray(1.0, 1.0, 0.0));
         SDVariable pb = sd.constant("pb", Nd4j.createFromArray(1.0, 1.0, 1.0));
         Losses.ial(sd, sa, sb, ta, tb, pa, pb, 0.5, 0.5).mul(10).rename("loss");
