@@ -42,6 +42,9 @@ public final class Conf {
     /** The config schema version this build reads; files carry it as {@code schema_version}. */
     public static final int SCHEMA_VERSION = 1;
 
+    /** Marks a path read by {@link #stringMap} in the consumed set (no key can contain a NUL). */
+    private static final String MAP_MARK = "\u0000map";
+
     private final Config root;
     private final String prefix;
     private final Set<String> consumed;
@@ -375,6 +378,7 @@ public final class Conf {
     public Map<String, String> stringMap(String key) {
         String full = full(key);
         consumed.add(full);
+        consumed.add(full + MAP_MARK);
         if (!root.hasPath(full)) {
             return Map.of();
         }
@@ -401,6 +405,7 @@ public final class Conf {
         }
         String first = unknown.get(0);
         Set<String> known = consumed.stream()
+                .filter(k -> !k.endsWith(MAP_MARK))
                 .filter(k -> prefix.isEmpty() || k.startsWith(prefix + "."))
                 .collect(Collectors.toCollection(TreeSet::new));
         String suggestion = closest(first, known);
@@ -450,8 +455,13 @@ public final class Conf {
         }
     }
 
+    /**
+     * Whether {@code path} was read whole by {@link #stringMap} (its keys may contain dots, so it is not split
+     * into leaves). A section read with {@link #section} is not a map: its nested keys are still checked, even
+     * when every direct key of it was read.
+     */
     private boolean consumedAsMap(String path) {
-        return consumed.contains(path) && root.hasPathOrNull(path)
+        return consumed.contains(path + MAP_MARK) && root.hasPathOrNull(path)
                 && root.getValue(path).valueType() == ConfigValueType.OBJECT
                 && mapKeysConsumed(path);
     }
