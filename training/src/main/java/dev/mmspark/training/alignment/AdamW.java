@@ -10,7 +10,8 @@ import java.io.Serializable;
  *   m ← β1·m + (1 − β1)·g          v ← β2·v + (1 − β2)·g²
  *   θ ← θ − η·m̂ / (√v̂ + ε)          m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
  * </pre>
- * The moments live in the {@link State} next to the parameters, so that parameter averaging averages them
+ * The arithmetic of a step is double precision; parameters and moments are stored as float32. The moments
+ * live in the {@link State} next to the parameters, so that parameter averaging averages them
  * too (as DL4J's parameter averaging does with the updater state) and checkpoints resume bit-exactly.
  * Optional gradient clipping by global norm is {@code torch.nn.utils.clip_grad_norm_} (MEAformer clips at 1).
  */
@@ -65,22 +66,19 @@ public final class AdamW {
         double bc2 = 1 - Math.pow(BETA2, s.step);
         double stepSize = lr / bc1;
         double sqrtBc2 = Math.sqrt(bc2);
-        float decay = (float) (1 - lr * weightDecay);
-        float b1 = (float) BETA1;
-        float b2 = (float) BETA2;
+        double decay = 1 - lr * weightDecay;
         for (String name : s.params.names()) {
             float[] p = s.params.get(name);
             float[] m = s.m.get(name);
             float[] v = s.v.get(name);
             float[] g = grads.has(name) ? grads.get(name) : null;
             for (int i = 0; i < p.length; i++) {
-                float gi = g == null ? 0f : g[i];
-                float mi = b1 * m[i] + (1 - b1) * gi;
-                float vi = b2 * v[i] + (1 - b2) * gi * gi;
-                m[i] = mi;
-                v[i] = vi;
-                double denom = Math.sqrt(vi) / sqrtBc2 + EPS;
-                p[i] = (float) (p[i] * decay - stepSize * mi / denom);
+                double gi = g == null ? 0 : g[i];
+                double mi = BETA1 * m[i] + (1 - BETA1) * gi;
+                double vi = BETA2 * v[i] + (1 - BETA2) * gi * gi;
+                m[i] = (float) mi;
+                v[i] = (float) vi;
+                p[i] = (float) (p[i] * decay - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + EPS));
             }
         }
     }
