@@ -16,7 +16,7 @@ final class Commands {
     }
 
     /** Flags every job takes. */
-    static class Common implements JobRunner.JobOptions {
+    static final class Common implements JobRunner.JobOptions {
         @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "HOCON config file (see conf/)")
         String config;
 
@@ -30,6 +30,9 @@ final class Commands {
         @Option(names = "--manifest", paramLabel = "FILE",
                 description = "write a JSON manifest of the outcome (exit code, run ids, counts) for schedulers")
         String manifest;
+
+        @Option(names = "--resume", description = "train: continue from the last complete checkpoint")
+        boolean resume;
 
         String defaultConfig;
 
@@ -53,7 +56,7 @@ final class Commands {
 
         @Override
         public boolean resume() {
-            return false;
+            return resume;
         }
 
         @Override
@@ -64,17 +67,6 @@ final class Commands {
         @Override
         public String manifest() {
             return manifest;
-        }
-    }
-
-    /** The common flags plus {@code --resume}, for training jobs. */
-    static final class Resumable extends Common {
-        @Option(names = "--resume", description = "continue an unfinished run from its last complete checkpoint")
-        boolean resume;
-
-        @Override
-        public boolean resume() {
-            return resume;
         }
     }
 
@@ -112,12 +104,57 @@ final class Commands {
         }
     }
 
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "Train a model on a feature table with parameter averaging across executors "
+                    + "(section 'train'); --resume continues from the last complete checkpoint.")
+    static final class Train implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("train", common, TrainJob::run);
+        }
+    }
+
+    @Command(name = "evaluate", mixinStandardHelpOptions = true,
+            description = "Evaluate a trained model on a split under every modality subset and missing-modality "
+                    + "condition, and append the results to the leaderboard (sections 'evaluate', 'leaderboard').")
+    static final class Evaluate implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("evaluate", common, EvaluateJob::run);
+        }
+    }
+
+    @Command(name = "leaderboard", mixinStandardHelpOptions = true,
+            description = "Print the leaderboard, or the result of a Spark SQL query over it (section 'leaderboard').")
+    static final class LeaderboardCommand implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Option(names = "--sql", paramLabel = "QUERY", description = "a Spark SQL query; the tables are named "
+                + "<catalog>.<namespace>.<table>, by default mmspark.leaderboard.results")
+        String sql;
+
+        @Option(names = "--limit", paramLabel = "N", description = "rows to print (default 50)")
+        int limit = 50;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("leaderboard", common, ctx -> LeaderboardJob.run(ctx, sql, limit));
+        }
+    }
+
     @Command(name = "train-alignment", mixinStandardHelpOptions = true,
             description = "Train an entity-alignment model (MCLEA, MEAformer) on a KG feature table with parameter"
                     + " averaging on Spark (section 'train'); checkpoints every epoch, --resume continues.")
     static final class TrainAlignment implements Callable<Integer> {
         @Mixin
-        Resumable common;
+        Common common;
 
         @Override
         public Integer call() {

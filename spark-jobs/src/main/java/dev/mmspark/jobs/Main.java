@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "mmspark", mixinStandardHelpOptions = true, versionProvider = Commands.Version.class,
         description = "Multimodal deep learning on Apache Spark: extract features, train, evaluate, sweep.",
-        subcommands = {Commands.Generate.class, Commands.Extract.class, Commands.TrainAlignment.class,
-                Commands.EvaluateAlignment.class, Commands.Quickstart.class,
+        subcommands = {Commands.Generate.class, Commands.Extract.class, Commands.Train.class,
+                Commands.Evaluate.class, Commands.TrainAlignment.class, Commands.EvaluateAlignment.class,
+                Commands.LeaderboardCommand.class, Commands.Quickstart.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -2,7 +2,6 @@ package dev.mmspark.evaluation.metrics;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.mllib.evaluation.MulticlassMetrics;
-import org.apache.spark.mllib.linalg.Matrix;
 import scala.Tuple2;
 
 import java.util.LinkedHashMap;
@@ -12,8 +11,9 @@ import java.util.Map;
 /**
  * Accuracy, macro-F1, weighted-F1, per-class F1 and the confusion matrix of (label, prediction) pairs,
  * computed on the executors by Spark MLlib's {@link MulticlassMetrics}. Macro-F1 averages the F1 of the
- * classes that occur as a label or a prediction (scikit-learn's default), weighted-F1 weights by label
- * frequency.
+ * classes that occur as a label or a prediction, as scikit-learn (which the papers' numbers come from)
+ * does: MLlib averages only over classes that occur as labels, so a class that is only ever predicted
+ * (F1 = 0) is added here. Weighted-F1 weights by label frequency.
  *
  * @param confusion [true class][predicted class] counts over all {@code classes}
  */
@@ -33,20 +33,26 @@ public record ClassificationMetrics(long n, double accuracy, double macroF1, dou
             }
             MulticlassMetrics m = new MulticlassMetrics(pl.rdd());
             double[] labels = m.labels();
+            java.util.Set<Integer> asLabel = new java.util.HashSet<>();
+            for (double l : labels) {
+                asLabel.add((int) l);
+            }
+            java.util.TreeSet<Integer> occurring = new java.util.TreeSet<>(asLabel);
+            pl.map(t -> ((Double) t._1()).intValue()).distinct().collect().forEach(occurring::add);
             double macro = 0;
             Map<String, Double> perClass = new LinkedHashMap<>();
-            for (double l : labels) {
-                double f = m.fMeasure(l);
+            for (int c : occurring) {
+                double f = asLabel.contains(c) ? m.fMeasure(c) : 0.0; // only predicted: no true positive
                 macro += f;
-                perClass.put(classes.get((int) l), f);
+                perClass.put(classes.get(c), f);
             }
-            macro /= labels.length;
-            Matrix cm = m.confusionMatrix();
+            macro /= occurring.size();
+            // MLlib's confusion matrix only has columns for classes that occur as labels: count directly.
             long[][] confusion = new long[classes.size()][classes.size()];
-            for (int i = 0; i < labels.length; i++) {
-                for (int j = 0; j < labels.length; j++) {
-                    confusion[(int) labels[i]][(int) labels[j]] = Math.round(cm.apply(i, j));
-                }
+            for (Map.Entry<Tuple2<Object, Object>, Long> e : pl.countByValue().entrySet()) {
+                int pred = ((Double) e.getKey()._1()).intValue();
+                int label = ((Double) e.getKey()._2()).intValue();
+                confusion[label][pred] += e.getValue();
             }
             return new ClassificationMetrics(n, m.accuracy(), macro, m.weightedFMeasure(), perClass, confusion);
         } finally {

@@ -52,6 +52,25 @@ public record RegressionMetrics(long n, double mae, double correlation, double a
                 s.seven / n);
     }
 
+    /** Running sums for one evaluation condition; mergeable across partitions. */
+    public static final class Accumulator implements java.io.Serializable {
+        private Sums sums = new Sums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        public void add(double target, double prediction) {
+            sums = sums.plus(of(target, prediction));
+        }
+
+        public Accumulator plus(Accumulator o) {
+            Accumulator r = new Accumulator();
+            r.sums = sums.plus(o.sums);
+            return r;
+        }
+
+        public RegressionMetrics metrics() {
+            return fromSums(sums);
+        }
+    }
+
     /** For tests and single-machine checks: the same metrics over arrays. */
     public static RegressionMetrics local(double[] y, double[] p) {
         Sums s = new Sums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);

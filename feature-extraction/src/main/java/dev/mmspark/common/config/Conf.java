@@ -42,23 +42,23 @@ public final class Conf {
     /** The config schema version this build reads; files carry it as {@code schema_version}. */
     public static final int SCHEMA_VERSION = 1;
 
-    /** Marks a path read by {@link #stringMap} in the consumed set (no key can contain a NUL). */
-    private static final String MAP_MARK = "\u0000map";
-
     private final Config root;
     private final String prefix;
     private final Set<String> consumed;
+    /** Paths read as free-form maps ({@link #stringMap}): their whole subtree counts as known. */
+    private final Set<String> maps;
 
     private final String label;
 
     private Conf(Config root, String prefix, Set<String> consumed) {
-        this(root, prefix, consumed, null);
+        this(root, prefix, consumed, ConcurrentHashMap.newKeySet(), null);
     }
 
-    private Conf(Config root, String prefix, Set<String> consumed, String label) {
+    private Conf(Config root, String prefix, Set<String> consumed, Set<String> maps, String label) {
         this.root = root;
         this.prefix = prefix;
         this.consumed = consumed;
+        this.maps = maps;
         this.label = label;
     }
 
@@ -161,7 +161,7 @@ public final class Conf {
                     + render(root.getValue(full)) + " (" + origin(key) + ")");
         }
         consumed.add(full);
-        return new Conf(root, full, consumed, label);
+        return new Conf(root, full, consumed, maps, label);
     }
 
     /** The full key path of this view ("" for the root). */
@@ -366,7 +366,8 @@ public final class Conf {
             if (!(e instanceof ConfigObject obj)) {
                 throw bad(key, v, "a list of objects (entry " + i + " is " + render(e) + ")");
             }
-            out.add(new Conf(obj.toConfig(), "", ConcurrentHashMap.newKeySet(), displayKey(key) + "[" + i + "]"));
+            out.add(new Conf(obj.toConfig(), "", ConcurrentHashMap.newKeySet(), ConcurrentHashMap.newKeySet(),
+                    displayKey(key) + "[" + i + "]"));
         }
         return out;
     }
@@ -378,7 +379,7 @@ public final class Conf {
     public Map<String, String> stringMap(String key) {
         String full = full(key);
         consumed.add(full);
-        consumed.add(full + MAP_MARK);
+        maps.add(full);
         if (!root.hasPath(full)) {
             return Map.of();
         }
@@ -405,7 +406,6 @@ public final class Conf {
         }
         String first = unknown.get(0);
         Set<String> known = consumed.stream()
-                .filter(k -> !k.endsWith(MAP_MARK))
                 .filter(k -> prefix.isEmpty() || k.startsWith(prefix + "."))
                 .collect(Collectors.toCollection(TreeSet::new));
         String suggestion = closest(first, known);
@@ -455,13 +455,10 @@ public final class Conf {
         }
     }
 
-    /**
-     * Whether {@code path} was read whole by {@link #stringMap} (its keys may contain dots, so it is not split
-     * into leaves). A section read with {@link #section} is not a map: its nested keys are still checked, even
-     * when every direct key of it was read.
-     */
     private boolean consumedAsMap(String path) {
-        return consumed.contains(path + MAP_MARK) && root.hasPathOrNull(path)
+        // only a map read by stringMap covers its subtree: a section whose direct keys were all read (e.g.
+        // as sub-sections) must still have the keys below them checked
+        return maps.contains(path) && root.hasPathOrNull(path)
                 && root.getValue(path).valueType() == ConfigValueType.OBJECT
                 && mapKeysConsumed(path);
     }

@@ -12,9 +12,10 @@ import java.io.Serializable;
  * @param seed             everything is a function of this seed and the sample index
  * @param imageSize        side of the square RGB images in pixels
  * @param missingRate      share of samples that lack one or two modalities (never all three)
- * @param imageReliability probability that a sample's image is drawn from its own class (else another)
- * @param textReliability  same for the text
- * @param tagsReliability  same for the tags
+ * @param imageReliability probability that each image attribute (hue, shape) shows the sample's own class
+ *                         (else another class)
+ * @param textReliability  same for each indicative word of the text
+ * @param tagsReliability  same for each class tag
  * @param trainFraction    share of samples in the training split
  * @param validationFraction share in the validation split (the rest is test)
  * @param partitions       Spark tasks that write the dataset
@@ -37,8 +38,8 @@ public record SyntheticConfig(int samples, int classes, long seed, int imageSize
         double missing = c.number("missing_rate", 0.3, x -> x >= 0 && x <= 1, "between 0 and 1");
         Conf rel = c.section("reliability");
         double ri = rel.number("image", 0.6, x -> x >= 0 && x <= 1, "between 0 and 1");
-        double rt = rel.number("text", 0.75, x -> x >= 0 && x <= 1, "between 0 and 1");
-        double rg = rel.number("tags", 0.5, x -> x >= 0 && x <= 1, "between 0 and 1");
+        double rt = rel.number("text", 0.6, x -> x >= 0 && x <= 1, "between 0 and 1");
+        double rg = rel.number("tags", 0.55, x -> x >= 0 && x <= 1, "between 0 and 1");
         Conf split = c.section("split");
         double train = split.number("train", 0.7, x -> x > 0 && x < 1, "between 0 and 1 (exclusive)");
         double val = split.number("validation", 0.15, x -> x >= 0 && x < 1, "between 0 and 1");

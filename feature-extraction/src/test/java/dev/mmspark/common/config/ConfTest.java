@@ -3,6 +3,7 @@ package dev.mmspark.common.config;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -84,5 +85,23 @@ class ConfTest {
                 () -> Conf.parse("extract {}", "conf/x.conf", List.of()).section("extract").requireString("output"));
         assertEquals("config key 'extract.output' is required (a non-empty string) but is missing in conf/x.conf: 1",
                 e.getMessage());
+    }
+
+    /** A section whose direct keys are all read (here as sub-sections) must still have its deeper keys checked. */
+    @Test
+    void misspeltKeyBelowFullyReadSectionsIsReported() {
+        Conf root = Conf.parse("a { b { size = 1, sise = 2 } }");
+        root.section("a").section("b").integer("size", 0, n -> true, "");
+        ConfigException e = assertThrows(ConfigException.class, root::rejectUnknownKeys);
+        assertEquals("config key 'a.b.sise' is not a known key (inline config: 1); did you mean 'a.b.size'?",
+                e.getMessage());
+    }
+
+    @Test
+    void stringMapCoversItsKeys() {
+        Conf root = Conf.parse("spark { conf { spark.executor.memory = 4g, spark.speculation = false } }");
+        assertEquals(Map.of("spark.executor.memory", "4g", "spark.speculation", "false"),
+                root.section("spark").stringMap("conf"));
+        root.rejectUnknownKeys();
     }
 }

@@ -94,4 +94,36 @@ class SyntheticGeneratorTest {
         assertEquals(0, allMissing);
         assertEquals(0.3, missing / 4000.0, 0.03);
     }
+
+    @Test
+    void eachPieceOfEvidenceComesFromTheOwnClassWithTheReliability() {
+        SyntheticGenerator g = new SyntheticGenerator(SyntheticConfig.from(Conf.parse(
+                "samples = 3000\nmissing_rate = 0\nimage_size = 16\nreliability { text = 0.6, tags = 0.55 }")));
+        int own = 0;
+        int indicative = 0;
+        int ownTags = 0;
+        int classTags = 0;
+        for (int i = 0; i < 3000; i++) {
+            SyntheticGenerator.Sample s = g.sample(i);
+            for (String w : s.text().toLowerCase().replaceAll("[.!]", "").split(" ")) {
+                for (int c = 0; c < 3; c++) {
+                    if (g.classWordsOf(c).contains(w)) {
+                        indicative++;
+                        own += c == s.label() ? 1 : 0;
+                    }
+                }
+            }
+            for (String t : s.tags()) {
+                for (int c = 0; c < 3; c++) {
+                    if (g.classTagsOf(c).contains(t)) {
+                        classTags++;
+                        ownTags += c == s.label() ? 1 : 0;
+                    }
+                }
+            }
+        }
+        assertEquals(0.6, own / (double) indicative, 0.02);
+        assertEquals(0.55, ownTags / (double) classTags, 0.03);
+        assertTrue(indicative > 3000 * 2, "about 2.5 indicative words per text");
+    }
 }

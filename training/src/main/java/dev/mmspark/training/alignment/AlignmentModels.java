@@ -37,6 +37,11 @@ public final class AlignmentModels {
         return m;
     }
 
+    /** Whether {@code name} (case-insensitive) is an entity-alignment model. */
+    public static boolean has(String name) {
+        return MODELS.containsKey(name.trim().toLowerCase(Locale.ROOT));
+    }
+
     public static String names() {
         return String.join(", ", MODELS.keySet());
     }

@@ -1,0 +1,29 @@
+package dev.mmspark.jobs;
+
+import dev.mmspark.evaluation.leaderboard.Leaderboard;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+import java.util.Map;
+
+/** {@code mmspark leaderboard}: prints the leaderboard (or the result of a SQL query over it). */
+final class LeaderboardJob {
+    private LeaderboardJob() {
+    }
+
+    static final String DEFAULT_QUERY = """
+            SELECT dataset, model, fusion, eval_subset, missing_protocol AS missing, missing_rate AS rate,
+                   n_samples AS n, round(metrics['accuracy'], 4) AS accuracy, round(metrics['macro_f1'], 4) AS macro_f1,
+                   run_id
+            FROM %s
+            WHERE metric_set = 'classification' AND eval_subset = 'natural' AND missing_protocol = 'none'
+            ORDER BY dataset, accuracy DESC""";
+
+    static JobResult run(JobContext ctx, String sql, int limit) {
+        Leaderboard lb = Leaderboard.open(ctx.spark(), ctx.config().leaderboard());
+        lb.ensureTable();
+        Dataset<Row> result = ctx.spark().sql(sql != null ? sql : DEFAULT_QUERY.formatted(lb.tableName()));
+        long rows = Console.print(result, limit);
+        return JobResult.ok(Map.of("table", lb.tableName(), "rows", rows, "table_snapshot", lb.currentSnapshot()));
+    }
+}

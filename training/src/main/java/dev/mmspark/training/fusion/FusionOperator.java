@@ -1,0 +1,30 @@
+package dev.mmspark.training.fusion;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+
+import java.util.List;
+
+/**
+ * Fuses the representations of two or more modalities into one vector inside a ComputationGraph. A model
+ * asks for its fusion by name ({@link Fusions}); the operator adds whatever layers and vertices it needs.
+ * Operators with parameters or custom math (weighted sum, attention, GMU, TFN, LMF, bilinear pooling
+ * families) add SameDiff layers/vertices, which travel to executors as JSON like built-in layers and whose
+ * output goes through {@link dev.mmspark.training.layers.ExternalErrorsFix}.
+ */
+public interface FusionOperator {
+
+    /** A representation to fuse: the vertex that outputs it and its size. */
+    record Branch(String vertex, int size) {
+    }
+
+    /** The fused representation: the vertex that outputs it and its size. */
+    record Fused(String vertex, int size) {
+    }
+
+    /**
+     * Adds the vertices that fuse {@code inputs} (two or more, in the model's canonical modality order).
+     *
+     * @param name a prefix unique within the graph for the vertices this call adds
+     */
+    Fused fuse(GraphBuilder graph, String name, List<Branch> inputs);
+}

@@ -1,0 +1,7 @@
+package dev.mmspark.training.model;
+
+/** What a model predicts: a class distribution or one real value per sample. */
+public enum Task {
+    CLASSIFICATION,
+    REGRESSION
+}
