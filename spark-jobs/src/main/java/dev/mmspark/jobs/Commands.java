@@ -197,6 +197,33 @@ final class Commands {
         }
     }
 
+    @Command(name = "train-alignment", mixinStandardHelpOptions = true,
+            description = "Train an entity-alignment model (MCLEA, MEAformer) on a KG feature table with parameter"
+                    + " averaging on Spark (section 'train'); checkpoints every epoch, --resume continues.")
+    static final class TrainAlignment implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("train-alignment", common, TrainAlignmentJob::run);
+        }
+    }
+
+    @Command(name = "evaluate-alignment", mixinStandardHelpOptions = true,
+            description = "Evaluate an entity-alignment model on its test pairs on the executors (Hits@1, Hits@10,"
+                    + " MRR, both directions, cosine and CSLS) and append the results to the leaderboard (sections"
+                    + " 'evaluate', 'leaderboard').")
+    static final class EvaluateAlignment implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("evaluate-alignment", common, EvaluateAlignmentJob::run);
+        }
+    }
+
     @Command(name = "quickstart", mixinStandardHelpOptions = true,
             description = "Run the whole pipeline on the built-in synthetic dataset: generate, extract, train, "
                     + "evaluate, print the leaderboard (default config conf/quickstart.conf).")

@@ -49,7 +49,8 @@ public final class JobRunner {
         boolean ownSession = false;
         ExitCode code;
         try {
-            PlatformConfig config = PlatformConfig.from(Conf.load(new File(opts.config()), opts.overrides()));
+            PlatformConfig config = PlatformConfig.from(Conf.load(new File(opts.config()), opts.overrides()),
+                    PlatformConfig.kindOf(name));
             manifest.put("config", opts.config());
             ownSession = SparkSession.getDefaultSession().isEmpty();
             spark = SparkSessions.getOrCreate("mmspark " + name, config.sparkMaster(), config.sparkConf());

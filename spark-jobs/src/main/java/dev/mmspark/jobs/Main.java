@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         description = "Multimodal deep learning on Apache Spark: extract features, train, evaluate, sweep.",
         subcommands = {Commands.Generate.class, Commands.Extract.class, Commands.Train.class,
                 Commands.Evaluate.class, Commands.LeaderboardCommand.class, Commands.SweepCommand.class,
-                Commands.ReportCommand.class, Commands.PromoteCommand.class, Commands.Quickstart.class,
+                Commands.ReportCommand.class, Commands.PromoteCommand.class, Commands.TrainAlignment.class,
+                Commands.EvaluateAlignment.class, Commands.Quickstart.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
