@@ -58,6 +58,24 @@ class MultitaskNetworkTest {
         }
     }
 
+    /** Every fusion operator is a drop-in for the bimodal and trimodal heads, and survives both round trips. */
+    @Test
+    void everyFusionOperatorBuildsTheHeads() {
+        for (String fusion : dev.mmspark.training.fusion.FusionOperatorsTest.TINY) {
+            MultitaskSpec spec = MultitaskFixtures.spec(MultitaskFixtures.metadata(true, true, true),
+                    MultitaskFixtures.TINY + "\nfusion = " + fusion);
+            assertEquals(spec, Json.read(Json.write(spec), MultitaskSpec.class), fusion);
+            ComputationGraphConfiguration conf = spec.graphConfiguration(MultitaskFixtures.optimisation(DataType.FLOAT));
+            assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()), fusion);
+            ComputationGraph net = new ComputationGraph(conf);
+            net.init();
+            assertEquals(7, net.getConfiguration().getNetworkOutputs().size(), fusion);
+            // one fusion per multimodal head (it, i#, t#, it#)
+            assertEquals(4, Arrays.stream(net.getVertices()).filter(v -> v.getVertexName().startsWith("fuse_")).count(),
+                    fusion);
+        }
+    }
+
     @Test
     void specSurvivesJsonRoundTrip() {
         MultitaskSpec spec = MultitaskFixtures.tinySpec();

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Trains the multitask model once per fusion operator on an existing feature table and scores its trimodal
+# head on the test split (dev.mmspark.training.bench.FusionSweepBench), one JVM per operator, in sequence.
+#
+#   scripts/fusion-sweep.sh TABLE OUTDIR "fusion1 fusion2 ..." [train.key=value ...]
+#
+# Each fusion entry is a name or name:HOCON-object-body, e.g. 'mutan:mm_dim=200,rank=5'. Results:
+# OUTDIR/<name>.json (see FusionSweepBench) and OUTDIR/<name>.log. Needs the compiled training module:
+#   mvn -B -o -q -pl training -am test-compile
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TABLE="$1"; OUT="$2"; FUSIONS="$3"; shift 3
+mkdir -p "$OUT"
+CPFILE="$ROOT/training/target/test-classpath.txt"
+if [[ ! -f "$CPFILE" ]]; then
+  (cd "$ROOT" && mvn -B -o -q -pl training dependency:build-classpath -Dmdep.includeScope=test \
+     -Dmdep.outputFile="$CPFILE")
+fi
+CP="$ROOT/training/target/test-classes:$ROOT/training/target/classes:$ROOT/feature-extraction/target/classes:$(cat "$CPFILE")"
+OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED)
+for entry in $FUSIONS; do
+  name="${entry%%:*}"
+  if [[ "$entry" == *:* ]]; then fusion="train.model.fusion={name=$name,${entry#*:}}"; else fusion="train.model.fusion=$name"; fi
+  echo "$(date +%T) $name: $fusion" >&2
+  java "${OPENS[@]}" -Xmx4g -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$CP" \
+    dev.mmspark.training.bench.FusionSweepBench "$TABLE" "$OUT" "$name" "$fusion" "$@" > "$OUT/$name.log" 2>&1 \
+    || echo "$name FAILED (see $OUT/$name.log)" >&2
+done
