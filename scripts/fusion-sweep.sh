@@ -16,7 +16,12 @@ if [[ ! -f "$CPFILE" ]]; then
   (cd "$ROOT" && mvn -B -o -q -pl training dependency:build-classpath -Dmdep.includeScope=test \
      -Dmdep.outputFile="$CPFILE")
 fi
-CP="$ROOT/training/target/test-classes:$ROOT/training/target/classes:$ROOT/feature-extraction/target/classes:$(cat "$CPFILE")"
+# a snapshot of the compiled classes, so that rebuilding the project during a long sweep changes nothing
+SNAP="$OUT/classes"
+rm -rf "$SNAP" && mkdir -p "$SNAP"
+cp -r "$ROOT/training/target/classes" "$SNAP/training" && cp -r "$ROOT/training/target/test-classes" "$SNAP/training-test"
+cp -r "$ROOT/feature-extraction/target/classes" "$SNAP/features"
+CP="$SNAP/training-test:$SNAP/training:$SNAP/features:$(cat "$CPFILE" | sed "s#$ROOT/feature-extraction/target/classes##")"
 OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
   --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
