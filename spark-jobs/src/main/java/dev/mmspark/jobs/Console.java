@@ -64,6 +64,11 @@ final class Console {
         table(cells);
     }
 
+    /** A one-line message to the user. */
+    static void line(String text) {
+        OUT.println(text);
+    }
+
     private static void table(List<String[]> cells) {
         int[] width = new int[cells.get(0).length];
         for (String[] r : cells) {
