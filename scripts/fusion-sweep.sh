@@ -2,10 +2,10 @@
 # Trains the multitask model once per fusion operator on an existing feature table and scores its trimodal
 # head on the test split (dev.mmspark.training.bench.FusionSweepBench), one JVM per operator, in sequence.
 #
-#   scripts/fusion-sweep.sh TABLE OUTDIR "fusion1 fusion2 ..." [train.key=value ...]
+#   scripts/fusion-sweep.sh TABLE OUTDIR "fusion1;fusion2;..." [train.key=value ...]
 #
-# Each fusion entry is a name or name:HOCON-object-body, e.g. 'mutan:mm_dim=200,rank=5'. Results:
-# OUTDIR/<name>.json (see FusionSweepBench) and OUTDIR/<name>.log. Needs the compiled training module:
+# Each fusion entry is a name or name:HOCON-object-body, e.g. 'mutan:mm_dim=200,rank=5'; all run in one JVM
+# and Spark session. Results: OUTDIR/<name>.json (see FusionSweepBench), log in OUTDIR/sweep.log. Needs the compiled training module:
 #   mvn -B -o -q -pl training -am test-compile
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,11 +29,7 @@ OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.la
   --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
   --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
   --add-opens=java.base/sun.util.calendar=ALL-UNNAMED)
-for entry in $FUSIONS; do
-  name="${entry%%:*}"
-  if [[ "$entry" == *:* ]]; then fusion="train.model.fusion={name=$name,${entry#*:}}"; else fusion="train.model.fusion=$name"; fi
-  echo "$(date +%T) $name: $fusion" >&2
-  java "${OPENS[@]}" -Xmx4g -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$CP" \
-    dev.mmspark.training.bench.FusionSweepBench "$TABLE" "$OUT" "$name" "$fusion" "$@" > "$OUT/$name.log" 2>&1 \
-    || echo "$name FAILED (see $OUT/$name.log)" >&2
-done
+echo "$(date +%T) $FUSIONS" >&2
+java "${OPENS[@]}" -Xmx4g -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" -cp "$CP" \
+  dev.mmspark.training.bench.FusionSweepBench "$TABLE" "$OUT" "$FUSIONS" "$@" > "$OUT/sweep.log" 2>&1
+echo "$(date +%T) done" >&2

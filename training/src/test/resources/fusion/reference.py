@@ -78,7 +78,7 @@ def tfn(xs, s):
 def lmf(xs, s):
     r, o = s["rank"], s["output_dim"]
     y = np.zeros((BATCH, o))
-    w = param("Wr", (1, r))
+    w = param("Wr", (r, 1)).T
     for k in range(r):
         term = np.ones((BATCH, o))
         for m, x in enumerate(xs):

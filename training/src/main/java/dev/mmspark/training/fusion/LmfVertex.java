@@ -14,7 +14,7 @@ import java.util.Map;
  * factors", ACL 2018): the TFN weight tensor applied to the outer product of the [1; x_m] is factorised into
  * R rank-one terms per modality, so it is computed without forming the tensor:
  * <pre>  y = sum_r w_r prod_m ([1; x_m] W_m^(r)) + b</pre>
- * with modality factors W_m^(r) ((d_m + 1) x out), rank weights w (as the authors' {@code fusion_weights})
+ * with modality factors W_m^(r) ((d_m + 1) x out), rank weights w (R x 1, the authors' {@code fusion_weights})
  * and bias b. A missing modality (a zero vector) contributes its factors' first rows only, as in TFN.
  */
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
@@ -41,7 +41,7 @@ public class LmfVertex extends FusionVertex {
         for (int m = 0; m < inputSizes.length; m++) {
             params.addWeightParam("W" + m, inputSizes[m] + 1, (long) rank * outputDim);
         }
-        params.addWeightParam("Wr", 1, rank);
+        params.addWeightParam("Wr", rank, 1);
         params.addBiasParam("b", 1, outputDim);
     }
 
@@ -54,7 +54,9 @@ public class LmfVertex extends FusionVertex {
             SDVariable f = ext.mmul(p.get("W" + m));                       // [B, R*out], rank-major
             prod = prod == null ? f : prod.mul(f);
         }
-        SDVariable weighted = prod.reshape(-1, rank, outputDim).mul(p.get("Wr").reshape(1, rank, 1));
-        return weighted.sum(1).add(p.get("b"));
+        // sum_r w_r f_r as a matrix product over r ([B out, R] x [R, 1]); ND4J M2.1's backward of the
+        // equivalent broadcast multiply + sum fails in float ("Axis array [...] contains values above rank")
+        SDVariable byRank = prod.reshape(-1, rank, outputDim).permute(0, 2, 1).reshape(-1, rank);
+        return byRank.mmul(p.get("Wr")).reshape(-1, outputDim).add(p.get("b"));
     }
 }

@@ -32,8 +32,11 @@ import java.util.Set;
  * run by hand, one operator per JVM; scripts/fusion-sweep.sh runs them all):
  *
  * <pre>
- * java -cp ... dev.mmspark.training.bench.FusionSweepBench TABLE OUTDIR NAME train.key=value...
+ * java -cp ... dev.mmspark.training.bench.FusionSweepBench TABLE OUTDIR FUSIONS train.key=value...
  * </pre>
+ *
+ * FUSIONS: entries separated by ';', each a fusion name or {@code name:settings} (HOCON object body), e.g.
+ * {@code concat;mlb;mutan:mm_dim=400,rank=5}; they are trained one after the other in one Spark session.
  *
  * Writes OUTDIR/NAME.json: parameters (whole network and the fusion vertices), seconds per epoch, and on the
  * test rows that have every modality the trimodal head's accuracy and macro-F1 (classes that occur as a label
@@ -48,13 +51,33 @@ public final class FusionSweepBench {
     public static void main(String[] args) throws Exception {
         String table = args[0];
         String outDir = args[1];
-        String name = args[2];
-        List<String> overrides = List.of(args).subList(3, args.length);
+        List<String> common = List.of(args).subList(3, args.length);
         SparkSession spark = SparkSession.builder().master("local[2]").appName("fusion-sweep")
                 .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
                 .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                 .getOrCreate();
         try {
+            for (String entry : args[2].split(";")) {
+                String name = entry.contains(":") ? entry.substring(0, entry.indexOf(':')) : entry;
+                String fusion = entry.contains(":")
+                        ? "train.model.fusion={name=" + name + "," + entry.substring(entry.indexOf(':') + 1) + "}"
+                        : "train.model.fusion=" + name;
+                List<String> overrides = new java.util.ArrayList<>(common);
+                overrides.add(fusion);
+                try {
+                    run(spark, table, outDir, name, overrides);
+                } catch (RuntimeException e) {
+                    LOG.error("FAILED {}", name, e);
+                }
+            }
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void run(SparkSession spark, String table, String outDir, String name, List<String> overrides)
+            throws Exception {
+        {
             Conf conf = Conf.parse("train { model { name = multitask }\nfeatures = \"" + table + "\"\n"
                     + "output = \"" + outDir + "/models/" + name + "\" }", "bench", overrides);
             TrainConfig cfg = TrainConfig.from(conf.section("train"));
@@ -133,8 +156,6 @@ public final class FusionSweepBench {
             LOG.info("RESULT {} trimodal acc {} macro-F1 {} params {} fusion params {} s/epoch {}", name,
                     out.get("trimodal_test_accuracy"), out.get("trimodal_test_macro_f1"), net.numParams(), fusionParams,
                     out.get("seconds_per_epoch"));
-        } finally {
-            spark.stop();
         }
     }
 

@@ -31,6 +31,8 @@ import java.util.Map;
  * (float, {@code computeGradientAndScore}, median of REPEATS after 2 warm-ups).
  *
  * <pre>java -cp ... dev.mmspark.training.fusion.FusionBench OUT.json [REPEATS] [name ...]</pre>
+ *
+ * REPEATS = 0 counts parameters only.
  */
 public final class FusionBench {
     private static final Logger LOG = LoggerFactory.getLogger(FusionBench.class);
@@ -72,7 +74,7 @@ public final class FusionBench {
                 long params = net.getVertex("fuse").numParams();
                 row.put("params_" + n, params);
                 row.put("output_size_" + n, f.size());
-                if (n == 3) {
+                if (n == 3 && repeats > 0) {
                     INDArray labels = Nd4j.zeros(DataType.FLOAT, BATCH, 3);
                     for (int b = 0; b < BATCH; b++) {
                         labels.putScalar(b, b % 3, 1f);
