@@ -163,8 +163,12 @@ public class McbVertex extends FusionVertex {
         // sum over k1 with conj(F_p) = C + iS, real part only
         SDVariable wr = hr.permute(0, 2, 1).reshape(-1, pp);                                   // [B q, k1]
         SDVariable wi = hi.permute(0, 2, 1).reshape(-1, pp);
-        SDVariable out = wr.mmul(cp).sub(wi.mmul(sp)).reshape(-1, q, pp)                       // [B, n2, n1]
-                .permute(0, 2, 1).reshape(-1, mmDim).div(mmDim);
+        // the 1/mm_dim of the inverse DFT is folded into this step's matrices: a scalar division of the permuted
+        // result crashed ND4J M2.1 (SIGSEGV in its float ScalarTransform during backprop, batch 64, mm_dim 16000)
+        SDVariable cpInv = sd.constant(trig(true, pp, pp, pp, type).divi(mmDim));
+        SDVariable spInv = sd.constant(trig(false, pp, pp, pp, type).divi(mmDim));
+        SDVariable out = wr.mmul(cpInv).sub(wi.mmul(spInv)).reshape(-1, q, pp)                 // [B, n2, n1]
+                .permute(0, 2, 1).reshape(-1, mmDim);
         return relu(sd, linear(out, p.get("Wo"), p.get("bo")));
     }
 }
