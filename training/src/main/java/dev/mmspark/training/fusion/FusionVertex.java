@@ -1,6 +1,7 @@
 package dev.mmspark.training.fusion;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
+import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDVertexParams;
@@ -8,6 +9,7 @@ import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffVertex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -115,6 +117,16 @@ public abstract class FusionVertex extends SameDiffVertex {
             }
         }
         return InputType.feedForward(outputSize());
+    }
+
+    /**
+     * A fused vector is one per sample: no mask goes further down. (SameDiffVertex's own version throws "Not yet
+     * supported" as soon as the network has any mask, e.g. the multitask model's text and label masks.)
+     */
+    @Override
+    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
+                                                          int minibatchSize) {
+        return new Pair<>(null, currentMaskState);
     }
 
     @Override

@@ -73,6 +73,13 @@ class MultitaskNetworkTest {
             // one fusion per multimodal head (it, i#, t#, it#)
             assertEquals(4, Arrays.stream(net.getVertices()).filter(v -> v.getVertexName().startsWith("fuse_")).count(),
                     fusion);
+            // and trains on a batch with sequence masks, label masks and missing modalities
+            MultiDataSet b = spec.batchBuilder().build(List.of(
+                    row("complete", 2, image(1), new int[]{3, 4, 5, 6}, new int[]{1, 2}),
+                    row("text-only", 0, null, new int[]{7, 8}, null),
+                    row("no-text", 1, image(2), null, new int[]{3})), null, true);
+            net.fit(b);
+            assertTrue(Double.isFinite(net.score()), fusion);
         }
     }
 
