@@ -64,6 +64,11 @@ final class Console {
         table(cells);
     }
 
+    /** A table of cells; the first row is the header. */
+    static void rows(List<String[]> cells) {
+        table(cells);
+    }
+
     /** A one-line message to the user. */
     static void line(String text) {
         OUT.println(text);

@@ -4,6 +4,8 @@ import dev.mmspark.common.InputException;
 import dev.mmspark.features.FeatureTable;
 import dev.mmspark.features.FeatureTableMetadata;
 import dev.mmspark.features.ModalityKind;
+import dev.mmspark.training.model.CommonSpaceSpec;
+import dev.mmspark.training.model.EmbeddingPredictor;
 import dev.mmspark.training.model.GraphPredictor;
 import dev.mmspark.training.model.ModelSpec;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -53,6 +55,25 @@ public final class TrainedModel {
     /** A serialisable predictor (a copy of the parameters): broadcast it and call it on the executors. */
     public GraphPredictor predictor() {
         return new GraphPredictor(spec, network, metadata.prior());
+    }
+
+    /** Whether the model maps its modalities into a common space (and is evaluated by retrieval). */
+    public boolean isCommonSpace() {
+        return spec instanceof CommonSpaceSpec;
+    }
+
+    /**
+     * A serialisable embedding predictor (a copy of the parameters) for a common-space model such as DSCMR.
+     *
+     * @throws InputException when the model does not embed its modalities into a common space
+     */
+    public EmbeddingPredictor embeddingPredictor() {
+        if (!(spec instanceof CommonSpaceSpec cs)) {
+            throw new InputException("model " + path + " (" + modelName() + ") does not map its modalities into a "
+                    + "common space, so it cannot rank one modality against another; retrieval needs a model such "
+                    + "as dscmr");
+        }
+        return cs.embeddingPredictor(network);
     }
 
     /**

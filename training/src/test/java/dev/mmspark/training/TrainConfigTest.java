@@ -51,10 +51,10 @@ class TrainConfigTest {
     void unknownModelListsTheKnownOnes() {
         MmsparkException e = assertThrows(MmsparkException.class,
                 () -> TrainConfig.from(Conf.parse("model { name = misa }", "train.conf", List.of())));
-        assertEquals("config key 'model.name' (train.conf: 1): unknown model 'misa'; known models: multitask",
+        assertEquals("config key 'model.name' (train.conf: 1): unknown model 'misa'; known models: dscmr, multitask",
                 e.getMessage());
         assertEquals(ExitCode.BAD_CONFIG, e.exitCode());
-        assertEquals(List.of("multitask"), List.copyOf(ModelRegistry.names()));
+        assertEquals(List.of("dscmr", "multitask"), List.copyOf(ModelRegistry.names()));
     }
 
     @Test

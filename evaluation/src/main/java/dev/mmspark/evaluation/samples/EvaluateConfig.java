@@ -1,12 +1,16 @@
 package dev.mmspark.evaluation.samples;
 
 import dev.mmspark.common.config.Conf;
+import dev.mmspark.evaluation.retrieval.RetrievalConfig;
 
 import java.io.Serializable;
 import java.util.List;
 
 /**
- * The {@code evaluate} section for per-sample models.
+ * The {@code evaluate} section. A per-sample model (a classifier such as multitask) is scored per modality
+ * subset and missing-modality condition; a common-space model (DSCMR) by cross-modal retrieval, with the
+ * settings of {@code retrieval} ({@link RetrievalConfig}). The model decides which: its kind is in its saved
+ * spec.
  *
  * <pre>
  * evaluate {
@@ -14,21 +18,22 @@ import java.util.List;
  *   features = null                    # feature table; default: the table the model was trained on
  *   split = test
  *   dataset = null                     # name in the leaderboard; default: the table's input format
- *   subsets = true                     # every non-empty modality subset, on the rows that have it, and on
+ *   subsets = true                     # per-sample models: every non-empty modality subset, on the rows that have it, and on
  *                                      # the rows that have every modality ("@complete")
- *   missing {
+ *   missing {                          # per-sample models only
  *     seed = 7
  *     modality_rates = []              # modality-level protocol, e.g. [0, 0.1, ..., 0.7]
  *     frame_rates = []                 # frame-level protocol, e.g. [0, 0.1, ..., 1.0]
  *   }
  *   batch_size = 256
  *   sweep_id = null
+ *   retrieval { ks = [1, 5, 10, 50], block_size = 1024, baselines = [cca, raw_cosine], cca { ... } }
  * }
  * </pre>
  */
 public record EvaluateConfig(String model, String features, String split, String dataset, boolean subsets,
                              long missingSeed, List<Double> modalityRates, List<Double> frameRates, int batchSize,
-                             String sweepId) implements Serializable {
+                             String sweepId, RetrievalConfig retrieval) implements Serializable {
 
     public static EvaluateConfig from(Conf c) {
         String model = c.requireString("model");
@@ -46,6 +51,7 @@ public record EvaluateConfig(String model, String features, String split, String
         List<Double> fr = m.numbers("frame_rates", List.of(), x -> x >= 0 && x <= 1, "in [0, 1]");
         int batch = c.integer("batch_size", 256, n -> n >= 1 && n <= 100_000, "between 1 and 100000");
         String sweep = c.string("sweep_id", null);
-        return new EvaluateConfig(model, features, split, dataset, subsets, seed, mr, fr, batch, sweep);
+        RetrievalConfig retrieval = RetrievalConfig.from(c.section("retrieval"));
+        return new EvaluateConfig(model, features, split, dataset, subsets, seed, mr, fr, batch, sweep, retrieval);
     }
 }

@@ -76,8 +76,12 @@ public final class SampleEvaluation {
     }
 
     public static Result evaluate(SparkSession spark, EvaluateConfig cfg) {
+        return evaluate(spark, cfg, TrainedModels.load(spark, cfg.model()));
+    }
+
+    /** Like {@link #evaluate(SparkSession, EvaluateConfig)} with the model already loaded from {@code cfg.model()}. */
+    public static Result evaluate(SparkSession spark, EvaluateConfig cfg, TrainedModel model) {
         long t0 = System.currentTimeMillis();
-        TrainedModel model = TrainedModels.load(spark, cfg.model());
         ModelMetadata meta = model.metadata();
         String tablePath = cfg.features() != null ? cfg.features() : meta.featureTable().path();
         FeatureTable table = FeatureTable.open(spark, tablePath);
@@ -157,7 +161,12 @@ public final class SampleEvaluation {
 
     /** Evaluates and appends every row to the leaderboard in one commit. */
     public static Result evaluateAndRecord(SparkSession spark, EvaluateConfig cfg, Leaderboard leaderboard) {
-        Result r = evaluate(spark, cfg);
+        return evaluateAndRecord(spark, cfg, TrainedModels.load(spark, cfg.model()), leaderboard);
+    }
+
+    public static Result evaluateAndRecord(SparkSession spark, EvaluateConfig cfg, TrainedModel model,
+                                           Leaderboard leaderboard) {
+        Result r = evaluate(spark, cfg, model);
         leaderboard.append(r.rows());
         return r;
     }
@@ -365,16 +374,24 @@ public final class SampleEvaluation {
      * work_dir, the table's path: its content hash stands for it), the table hash, code version and seed.
      */
     public static String runId(ModelMetadata meta) {
-        Map<String, Object> cfg = new TreeMap<>(meta.config());
+        return runId(meta.config(), meta.featureTable().tableHash(), version(meta));
+    }
+
+    /**
+     * The same id from the parts, before the model exists ({@code TrainConfig.describe} of the run, the
+     * table's content hash, {@code Provenance.codeVersion()}): a sweep skips runs whose id is in the table.
+     */
+    public static String runId(Map<String, Object> trainConfig, String tableHash, String codeVersion) {
+        Map<String, Object> cfg = new TreeMap<>(trainConfig);
         cfg.remove("output");
         cfg.remove("work_dir");
         cfg.remove("features");
-        Object seed = meta.config().get("seed");
-        return RunIds.of(Json.write(cfg), meta.featureTable().tableHash(), version(meta),
-                seed instanceof Number s ? s.longValue() : 0);
+        Object seed = trainConfig.get("seed");
+        return RunIds.of(RunIds.canonicalJson(cfg), tableHash, codeVersion, seed instanceof Number s ? s.longValue() : 0);
     }
 
-    private static String version(ModelMetadata meta) {
+    /** The code version a model was trained with, as the leaderboard records it. */
+    public static String version(ModelMetadata meta) {
         Map<String, Object> p = meta.provenance();
         Object commit = p.get("git_commit");
         return p.get("mmspark_version") + (commit == null || "unknown".equals(commit) ? "" : "+" + commit)
@@ -382,7 +399,7 @@ public final class SampleEvaluation {
     }
 
     /** The fusion operator named in a model spec, if any. */
-    static String fusion(JsonNode spec) {
+    public static String fusion(JsonNode spec) {
         if (spec == null) {
             return null;
         }
@@ -393,7 +410,8 @@ public final class SampleEvaluation {
         return f != null && f.isTextual() ? f.asText() : null;
     }
 
-    static String datasetName(FeatureTableMetadata m) {
+    /** The dataset name rows carry when the config names none: the input format, or a manifest's directory. */
+    public static String datasetName(FeatureTableMetadata m) {
         if (m.input() == null) {
             return "unknown";
         }

@@ -5,6 +5,7 @@ import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.layers.MaskedGlobalPooling;
 import dev.mmspark.training.layers.MaskedGlobalPooling.Statistic;
 import dev.mmspark.training.layers.SampleMaskedMCXENT;
+import dev.mmspark.training.layers.SmallImageCnn;
 import dev.mmspark.training.model.Optimisation;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -15,13 +16,9 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 
@@ -70,7 +67,6 @@ public final class MultitaskNetwork {
 
     public static final String TEXT_EMBEDDING = "text_embedding";
     public static final String TAGS_EMBEDDING = "tags_embedding";
-    static final int IMAGE_KERNEL = 3;
 
     private MultitaskNetwork() {
     }
@@ -155,18 +151,7 @@ public final class MultitaskNetwork {
         MultitaskSpec.ImageInput image = spec.image();
         String prev = input(Role.IMAGE);
         if (image.source() == MultitaskSpec.ImageSource.PIXELS) {
-            List<Integer> channels = spec.params().image().cnnChannels();
-            for (int i = 0; i < channels.size(); i++) {
-                String conv = "image_conv" + (i + 1);
-                g.addLayer(conv, new ConvolutionLayer.Builder(IMAGE_KERNEL, IMAGE_KERNEL).nOut(channels.get(i))
-                        .convolutionMode(ConvolutionMode.Same).activation(Activation.RELU).build(), prev);
-                String pool = "image_pool" + (i + 1);
-                g.addLayer(pool, new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build(),
-                        conv);
-                prev = pool;
-            }
-            g.addLayer("image_gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), prev);
-            prev = "image_gap";
+            prev = SmallImageCnn.add(g, "image", prev, spec.params().image().cnnChannels());
         }
         g.addLayer("image_repr", new DenseLayer.Builder().nOut(rep).activation(Activation.RELU).build(), prev);
         return new FusionOperator.Branch("image_repr", rep);
