@@ -27,7 +27,8 @@ import java.util.Locale;
  *   modalities { image = image, text = text, tags = tags }  # table modality per role; "none" drops a role
  *   representation_dim = 300        # r_i, r_t, r_# (paper: 300)
  *   head_hidden = [256, 128]        # each classifier FC(256)-ReLU-FC(128)-ReLU-softmax
- *   fusion = concat                 # bimodal/trimodal fusion (paper: concatenation)
+ *   fusion = concat                 # bimodal/trimodal fusion (paper: concatenation); any name of
+ *                                   # dev.mmspark.training.fusion.Fusions, or { name = mlb, mm_dim = 600 }
  *   image { cnn_channels = [32, 64, 64] }   # pixel inputs only: 3x3 conv + 2x2 max-pool blocks
  *   text {
  *     filters = 100, windows = [3, 4, 5], pooling = [max, avg, min]

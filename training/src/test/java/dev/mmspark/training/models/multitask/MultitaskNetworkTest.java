@@ -58,6 +58,31 @@ class MultitaskNetworkTest {
         }
     }
 
+    /** Every fusion operator is a drop-in for the bimodal and trimodal heads, and survives both round trips. */
+    @Test
+    void everyFusionOperatorBuildsTheHeads() {
+        for (String fusion : dev.mmspark.training.fusion.FusionOperatorsTest.TINY) {
+            MultitaskSpec spec = MultitaskFixtures.spec(MultitaskFixtures.metadata(true, true, true),
+                    MultitaskFixtures.TINY + "\nfusion = " + fusion);
+            assertEquals(spec, Json.read(Json.write(spec), MultitaskSpec.class), fusion);
+            ComputationGraphConfiguration conf = spec.graphConfiguration(MultitaskFixtures.optimisation(DataType.FLOAT));
+            assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()), fusion);
+            ComputationGraph net = new ComputationGraph(conf);
+            net.init();
+            assertEquals(7, net.getConfiguration().getNetworkOutputs().size(), fusion);
+            // one fusion per multimodal head (it, i#, t#, it#)
+            assertEquals(4, Arrays.stream(net.getVertices()).filter(v -> v.getVertexName().startsWith("fuse_")).count(),
+                    fusion);
+            // and trains on a batch with sequence masks, label masks and missing modalities
+            MultiDataSet b = spec.batchBuilder().build(List.of(
+                    row("complete", 2, image(1), new int[]{3, 4, 5, 6}, new int[]{1, 2}),
+                    row("text-only", 0, null, new int[]{7, 8}, null),
+                    row("no-text", 1, image(2), null, new int[]{3})), null, true);
+            net.fit(b);
+            assertTrue(Double.isFinite(net.score()), fusion);
+        }
+    }
+
     @Test
     void specSurvivesJsonRoundTrip() {
         MultitaskSpec spec = MultitaskFixtures.tinySpec();
