@@ -3,6 +3,7 @@ package dev.mmspark.training;
 import dev.mmspark.common.ExitCode;
 import dev.mmspark.common.MmsparkException;
 import dev.mmspark.training.model.SampleModelDefinition;
+import dev.mmspark.training.models.misa.MisaModel;
 import dev.mmspark.training.models.multitask.MultitaskModel;
 
 import java.util.Collections;
@@ -18,7 +19,8 @@ import java.util.TreeMap;
 public final class ModelRegistry {
 
     private static final Map<String, SampleModelDefinition> MODELS = register(
-            new MultitaskModel());
+            new MultitaskModel(),
+            new MisaModel());
 
     private ModelRegistry() {
     }
