@@ -49,6 +49,32 @@ final class E2e {
     /** spark-submit (org.apache.spark.deploy.SparkSubmit) of the application jar with the given arguments. */
     static Run sparkSubmit(Path workDir, List<String> submitArgs, List<String> appArgs, long timeoutSeconds)
             throws Exception {
+        return run(workDir, sparkSubmitCommand(submitArgs, appArgs), Map.of("SPARK_HOME", sparkHome().toString()),
+                timeoutSeconds);
+    }
+
+    /** A running child process and the file its output goes to. */
+    record Started(Process process, Path log) {
+        String output() throws IOException {
+            return Files.readString(log);
+        }
+
+        Run await(long timeoutSeconds) throws Exception {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                throw new AssertionError("command timed out after " + timeoutSeconds + " s\n" + output());
+            }
+            return new Run(process.exitValue(), output());
+        }
+    }
+
+    /** Starts spark-submit without waiting for it (for tests that kill it, or its executors, midway). */
+    static Started startSparkSubmit(Path workDir, List<String> submitArgs, List<String> appArgs) throws Exception {
+        return start(workDir, sparkSubmitCommand(submitArgs, appArgs), Map.of("SPARK_HOME", sparkHome().toString()));
+    }
+
+    private static List<String> sparkSubmitCommand(List<String> submitArgs, List<String> appArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(java());
         cmd.addAll(opens());
@@ -58,7 +84,7 @@ final class E2e {
         cmd.addAll(submitArgs);
         cmd.addAll(List.of("--class", "dev.mmspark.jobs.Main", appJar().toString()));
         cmd.addAll(appArgs);
-        return run(workDir, cmd, Map.of("SPARK_HOME", sparkHome().toString()), timeoutSeconds);
+        return cmd;
     }
 
     /** The local launcher, spark-jobs/bin/mmspark. */
@@ -69,19 +95,16 @@ final class E2e {
     }
 
     static Run run(Path workDir, List<String> cmd, Map<String, String> env, long timeoutSeconds) throws Exception {
+        return start(workDir, cmd, env).await(timeoutSeconds);
+    }
+
+    static Started start(Path workDir, List<String> cmd, Map<String, String> env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().put("SPARK_SCALA_VERSION", "2.12");
         Path log = Files.createTempFile(workDir, "run", ".log");
         pb.redirectOutput(log.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-            throw new AssertionError("command timed out after " + timeoutSeconds + " s: " + cmd + "\n"
-                    + Files.readString(log));
-        }
-        return new Run(p.exitValue(), Files.readString(log));
+        return new Started(pb.start(), log);
     }
 }

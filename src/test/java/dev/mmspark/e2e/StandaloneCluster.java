@@ -37,16 +37,41 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** Starts a master and {@code workers} workers with {@code coresPerWorker} cores and the given memory each. */
     static StandaloneCluster start(Path dir, int workers, int coresPerWorker, String memoryPerWorker) throws Exception {
+        return start(dir, workers, coresPerWorker, memoryPerWorker, 0);
+    }
+
+    /**
+     * As {@link #start(Path, int, int, String)}, each worker also announcing {@code gpusPerWorker} GPUs (addresses
+     * 0..n-1, from a discovery script) to Spark's resource scheduling. No device is behind them: this checks
+     * the scheduling plumbing (which address each task gets) on machines without a GPU.
+     */
+    static StandaloneCluster start(Path dir, int workers, int coresPerWorker, String memoryPerWorker,
+                                   int gpusPerWorker) throws Exception {
         StandaloneCluster c = new StandaloneCluster(dir, freePort(), freePort());
         try {
             c.launch("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                     "--port", String.valueOf(c.masterPort), "--webui-port", String.valueOf(c.masterUiPort)));
             c.waitFor(() -> c.status() != null, 60, "master to start");
+            List<String> gpuProps = new ArrayList<>();
+            if (gpusPerWorker > 0) {
+                Path script = dir.resolve("discover-gpus.sh");
+                StringBuilder addresses = new StringBuilder();
+                for (int g = 0; g < gpusPerWorker; g++) {
+                    addresses.append(g == 0 ? "" : ",").append('"').append(g).append('"');
+                }
+                Files.writeString(script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [" + addresses
+                        + "]}'\n");
+                script.toFile().setExecutable(true);
+                gpuProps.add("-Dspark.worker.resource.gpu.amount=" + gpusPerWorker);
+                gpuProps.add("-Dspark.worker.resource.gpu.discoveryScript=" + script);
+            }
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(dir.resolve("worker-" + i));
-                c.launch("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                List<String> cmd = new ArrayList<>(gpuProps);
+                cmd.addAll(List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                         "--cores", String.valueOf(coresPerWorker), "--memory", memoryPerWorker,
                         "--work-dir", work.toString(), "--webui-port", String.valueOf(freePort()), c.masterUrl()));
+                c.launch("worker-" + i, cmd);
             }
             c.waitFor(() -> c.aliveWorkers() == workers, 90, workers + " workers to register");
             return c;
@@ -142,6 +167,20 @@ final class StandaloneCluster implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
+    }
+
+    /** stderr of every executor the workers ran. */
+    String executorLogs() {
+        StringBuilder sb = new StringBuilder();
+        try (var files = Files.walk(dir, 4)) {
+            for (Path err : files.filter(p -> p.getFileName().toString().equals("stderr")
+                    && p.getParent().getParent().getFileName().toString().startsWith("app-")).sorted().toList()) {
+                sb.append("== ").append(err).append('\n').append(Files.readString(err));
+            }
+        } catch (IOException e) {
+            sb.append("(cannot read executor logs: ").append(e).append(')');
+        }
+        return sb.toString();
     }
 
     /** stderr of every driver the workers ran (cluster deploy mode), for failure messages. */

@@ -23,6 +23,8 @@ public final class SparkTestSession {
                     .config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.sql.session.timeZone", "UTC")
+                    // as on a GPU cluster: every task passes through the GPU binding (a no-op here)
+                    .config("spark.plugins", "dev.mmspark.common.gpu.GpuTaskPlugin")
                     .getOrCreate();
         }
         return session;

@@ -149,6 +149,54 @@ final class Commands {
         }
     }
 
+    @Command(name = "sweep", mixinStandardHelpOptions = true,
+            description = "Run a sweep (section 'sweep'): models x fusions x hyperparameters x seeds, each run evaluated "
+                    + "under every missing-modality rate; runs already in the leaderboard are skipped; refreshes the "
+                    + "summary table and writes the report.")
+    static final class SweepCommand implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Option(names = "--dry-run", description = "print the expanded runs with their ids and status; run nothing")
+        boolean dryRun;
+
+        @Option(names = "--max-runs", paramLabel = "N",
+                description = "start at most N runs now; the rest stay for the next invocation (default: all)")
+        int maxRuns;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("sweep", common, ctx -> SweepJob.run(ctx, dryRun, maxRuns));
+        }
+    }
+
+    @Command(name = "report", mixinStandardHelpOptions = true,
+            description = "Refresh the summary table (mean, sd, CI, rank, paired test over seeds) and render the "
+                    + "leaderboard as an HTML page with PNG charts (sections 'leaderboard', 'report').")
+    static final class ReportCommand implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("report", common, ReportJob::run);
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = "Compare the best setting of the summary with the current champion of a dataset and promote "
+                    + "it only when it is significantly better (paired t-test over seeds); exit code 5 when not "
+                    + "(section 'promote').")
+    static final class PromoteCommand implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Override
+        public Integer call() {
+            return JobRunner.run("promote", common, PromoteJob::run);
+        }
+    }
+
     @Command(name = "quickstart", mixinStandardHelpOptions = true,
             description = "Run the whole pipeline on the built-in synthetic dataset: generate, extract, train, "
                     + "evaluate, print the leaderboard (default config conf/quickstart.conf).")

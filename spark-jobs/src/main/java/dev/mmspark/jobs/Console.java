@@ -64,6 +64,16 @@ final class Console {
         table(cells);
     }
 
+    /** A table of cells; the first row is the header. */
+    static void rows(List<String[]> cells) {
+        table(cells);
+    }
+
+    /** A one-line message to the user. */
+    static void line(String text) {
+        OUT.println(text);
+    }
+
     private static void table(List<String[]> cells) {
         int[] width = new int[cells.get(0).length];
         for (String[] r : cells) {

@@ -1,5 +1,7 @@
 package dev.mmspark.jobs;
 
+import dev.mmspark.common.ExitCode;
+import dev.mmspark.common.MmsparkException;
 import dev.mmspark.evaluation.leaderboard.Leaderboard;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,7 +24,19 @@ final class LeaderboardJob {
     static JobResult run(JobContext ctx, String sql, int limit) {
         Leaderboard lb = Leaderboard.open(ctx.spark(), ctx.config().leaderboard());
         lb.ensureTable();
-        Dataset<Row> result = ctx.spark().sql(sql != null ? sql : DEFAULT_QUERY.formatted(lb.tableName()));
+        Dataset<Row> result;
+        try {
+            result = ctx.spark().sql(sql != null ? sql : DEFAULT_QUERY.formatted(lb.tableName()));
+        } catch (Exception e) {
+            // Scala throws the checked AnalysisException (ParseException is one) without declaring it.
+            if (!(e instanceof org.apache.spark.sql.AnalysisException)) {
+                throw e;
+            }
+            // a user's query that does not parse or names what is not there: their input, not our crash
+            throw new MmsparkException(ExitCode.BAD_CONFIG, "--sql: the query is not valid Spark SQL over the "
+                    + "leaderboard: " + e.getMessage().lines().findFirst().orElse("") + " (columns of "
+                    + lb.tableName() + ": " + String.join(", ", ctx.spark().table(lb.tableName()).columns()) + ")");
+        }
         long rows = Console.print(result, limit);
         return JobResult.ok(Map.of("table", lb.tableName(), "rows", rows, "table_snapshot", lb.currentSnapshot()));
     }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @Command(name = "mmspark", mixinStandardHelpOptions = true, versionProvider = Commands.Version.class,
         description = "Multimodal deep learning on Apache Spark: extract features, train, evaluate, sweep.",
         subcommands = {Commands.Generate.class, Commands.Extract.class, Commands.Train.class,
-                Commands.Evaluate.class, Commands.LeaderboardCommand.class, Commands.Quickstart.class,
+                Commands.Evaluate.class, Commands.LeaderboardCommand.class, Commands.SweepCommand.class,
+                Commands.ReportCommand.class, Commands.PromoteCommand.class, Commands.Quickstart.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -6,6 +6,9 @@ import dev.mmspark.data.DatasetConfig;
 import dev.mmspark.data.synthetic.SyntheticConfig;
 import dev.mmspark.evaluation.leaderboard.LeaderboardConfig;
 import dev.mmspark.evaluation.samples.EvaluateConfig;
+import dev.mmspark.evaluation.sweep.SweepSpec;
+import dev.mmspark.evaluation.report.ReportConfig;
+import dev.mmspark.evaluation.leaderboard.PromoteConfig;
 import dev.mmspark.features.ExtractionConfig;
 import dev.mmspark.training.TrainConfig;
 import dev.mmspark.features.kg.KgExtractionConfig;
@@ -29,6 +32,9 @@ public final class PlatformConfig {
     private final EvaluateConfig evaluate;
     private final LeaderboardConfig leaderboard;
     private final KgExtractionConfig kgExtract;
+    private final SweepSpec sweep;
+    private final ReportConfig report;
+    private final PromoteConfig promote;
 
     private PlatformConfig(Conf root) {
         this.root = root;
@@ -52,6 +58,9 @@ public final class PlatformConfig {
         this.train = root.has("train") ? TrainConfig.from(root.section("train")) : null;
         this.evaluate = root.has("evaluate") ? EvaluateConfig.from(root.section("evaluate")) : null;
         this.leaderboard = LeaderboardConfig.from(root.section("leaderboard"));
+        this.sweep = root.has("sweep") ? SweepSpec.from(root.section("sweep")) : null;
+        this.report = ReportConfig.from(root.section("report"));
+        this.promote = root.has("promote") ? PromoteConfig.from(root.section("promote")) : null;
         root.rejectUnknownKeys();
     }
 
@@ -98,6 +107,24 @@ public final class PlatformConfig {
 
     public EvaluateConfig requireEvaluate() {
         return require(evaluate, "evaluate");
+    }
+
+    public SweepSpec requireSweep() {
+        return require(sweep, "sweep");
+    }
+
+    /** The report section; every key has a default. */
+    public ReportConfig report() {
+        return report;
+    }
+
+    public PromoteConfig requirePromote() {
+        return require(promote, "promote");
+    }
+
+    /** The sweep section, or null when the file has none. */
+    public SweepSpec sweep() {
+        return sweep;
     }
 
     /** The leaderboard section; every key has a default, so it is never missing. */

@@ -33,17 +33,29 @@ import java.util.regex.Pattern;
  */
 final class Checkpoints {
     private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
-    private static final Pattern NAME = Pattern.compile("epoch-(\\d{6})");
+    // epoch-000003: after epoch 3; epoch-000003-round-000004: after epoch 3 and 4 averaging rounds of epoch 4
+    // (sorts between epoch-000003 and epoch-000004, so the newest is always last by name)
+    private static final Pattern NAME = Pattern.compile("epoch-(\\d{6})(-round-\\d{6})?");
     static final String NETWORK = "network.zip";
     static final String STATE = "checkpoint.json";
 
     /**
      * What a checkpoint records besides the network.
      *
-     * @param resumeKeys the settings a resuming run must share ({@link TrainConfig#resumeKeys})
+     * @param epoch           complete epochs
+     * @param resumeKeys      the settings a resuming run must share ({@link TrainConfig#resumeKeys})
+     * @param round           averaging rounds already done in epoch {@code epoch + 1} (0 at an epoch's end)
+     * @param partialLoss     the weighted loss sum of those rounds (for the epoch's mean loss)
+     * @param partialExamples examples fitted in those rounds
+     * @param partialSeconds  seconds spent on those rounds
      */
     record State(int epoch, Map<String, Object> resumeKeys, String tableHash, List<EpochStats> history,
-                 double trainingSeconds, String createdAt) {
+                 double trainingSeconds, String createdAt, int round, double partialLoss, long partialExamples,
+                 double partialSeconds) {
+        State(int epoch, Map<String, Object> resumeKeys, String tableHash, List<EpochStats> history,
+              double trainingSeconds, String createdAt) {
+            this(epoch, resumeKeys, tableHash, history, trainingSeconds, createdAt, 0, 0, 0, 0);
+        }
     }
 
     record Checkpoint(String path, State state) {
@@ -102,7 +114,8 @@ final class Checkpoints {
 
     /** Writes the checkpoint of a finished epoch atomically and drops the oldest beyond {@code keep}. */
     void write(ComputationGraph network, State state) {
-        String name = String.format(Locale.ROOT, "epoch-%06d", state.epoch());
+        String name = String.format(Locale.ROOT, "epoch-%06d", state.epoch())
+                + (state.round() > 0 ? String.format(Locale.ROOT, "-round-%06d", state.round()) : "");
         try (AtomicOutput out = AtomicOutput.begin(hadoopConf, new Path(dir, name).toString(), true, "checkpoint")) {
             FileSystem fs = out.fileSystem();
             fs.mkdirs(out.tempPath());

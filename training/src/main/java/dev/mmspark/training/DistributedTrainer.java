@@ -123,11 +123,14 @@ public final class DistributedTrainer {
         Dataset<Row> validation = null;
         try (AtomicOutput out = AtomicOutput.begin(hc, cfg.output(), overwrite, "model")) {
             Checkpoints checkpoints = new Checkpoints(hc, cfg.checkpointDir(), cfg.checkpointKeep());
+            // The best epoch so far (keep_best), kept on disk so a resumed run still knows it.
+            Checkpoints best = new Checkpoints(hc, cfg.bestDir(), 1);
             Optional<Checkpoints.Checkpoint> latest = checkpoints.latest();
             ComputationGraph net;
             List<EpochStats> history = new ArrayList<>();
             double trainingSeconds = 0;
             int resumedFrom = 0;
+            Checkpoints.State resumedState = null;
             if (resume && latest.isPresent()) {
                 Checkpoints.Checkpoint c = latest.get();
                 checkResumable(c, resumeKeys, tm.tableHash(), cfg.features());
@@ -136,7 +139,10 @@ public final class DistributedTrainer {
                 history.addAll(c.state().history());
                 trainingSeconds = c.state().trainingSeconds();
                 resumedFrom = c.state().epoch();
-                LOG.info("Resuming from checkpoint {} (epoch {} of {} done)", c.path(), resumedFrom, cfg.epochs());
+                resumedState = c.state();
+                LOG.info("Resuming from checkpoint {} (epoch {} of {} done{})", c.path(), resumedFrom, cfg.epochs(),
+                        c.state().round() > 0 ? ", and " + c.state().round() + " averaging rounds of epoch "
+                                + (resumedFrom + 1) : "");
             } else {
                 if (resume) {
                     LOG.warn("--resume: no checkpoint in {}; starting from scratch", cfg.checkpointDir());
@@ -149,6 +155,7 @@ public final class DistributedTrainer {
                     LOG.warn("Discarding the checkpoints of an earlier run in {}", cfg.checkpointDir());
                     checkpoints.clear();
                 }
+                best.clear();
                 net = new ComputationGraph(spec.graphConfiguration(opt));
                 net.init();
                 spec.initialise(net, table);
@@ -191,26 +198,47 @@ public final class DistributedTrainer {
                 long t0 = System.nanoTime();
                 LossListener loss = new LossListener(jsc.sc().doubleAccumulator("loss, epoch " + epoch),
                         jsc.sc().longAccumulator("examples, epoch " + epoch));
-                ParameterAveragingTrainingMaster master = trainingMaster(cfg, workers, epoch);
-                master.setListeners(List.of(loss));
                 String files = cfg.exportDir() + String.format(Locale.ROOT, "/epoch-%06d", epoch);
                 List<JavaRDD<Row>> shuffled = new ArrayList<>();
                 List<String> paths = MinibatchFiles.write(jsc, minibatches(train, examples, builder,
                         cfg.batchSizePerWorker(), cfg.seed(), epoch, partitions, shuffled), files);
                 shuffled.forEach(JavaRDD::unpersist);
-                SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, net, master);
+                // A checkpoint taken inside this epoch: its rounds are done (the epoch's minibatches are the same
+                // files again, a function of seed and epoch), so continue at the next round.
+                int firstRound = 0;
+                double carriedSeconds = 0;
+                if (epoch == firstEpoch && resumedState != null && resumedState.round() > 0) {
+                    firstRound = resumedState.round();
+                    loss.carry(resumedState.partialLoss(), resumedState.partialExamples());
+                    carriedSeconds = resumedState.partialSeconds();
+                }
                 // One fit per averaging round of workers x averaging_frequency minibatches: given more, dl4j-spark
                 // makes fewer, larger rounds in which each worker still fits only averaging_frequency minibatches
                 // and silently skips the rest of its share (a third of the data in DistributedTrainerTest).
                 int round = workers * cfg.averagingFrequency();
-                for (int i = 0; i < paths.size(); i += round) {
-                    List<String> part = paths.subList(i, Math.min(paths.size(), i + round));
+                int rounds = (paths.size() + round - 1) / round;
+                for (int r = firstRound; r < rounds; r++) {
+                    List<String> part = paths.subList(r * round, Math.min(paths.size(), (r + 1) * round));
+                    // A training master per round, seeded by (seed, epoch, round): which worker fits which
+                    // minibatch is then the same whether the epoch ran through or resumed at this round.
+                    ParameterAveragingTrainingMaster master = trainingMaster(cfg, workers, epoch, r);
+                    master.setListeners(List.of(loss));
+                    SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, net, master);
                     sparkNet.fitPaths(jsc.parallelize(part, Math.min(workers, part.size())),
                             new MinibatchFiles.Loader());
+                    if (cfg.checkpointEveryRounds() > 0 && (r + 1) % cfg.checkpointEveryRounds() == 0
+                            && r + 1 < rounds) {
+                        double partSeconds = carriedSeconds + (System.nanoTime() - t0) / 1e9;
+                        checkpoints.write(net, new Checkpoints.State(epoch - 1, resumeKeys, tm.tableHash(),
+                                history, trainingSeconds, Instant.now().toString(), r + 1, loss.weightedLossSum(),
+                                loss.examples(), partSeconds));
+                        LOG.info("epoch {}/{}: checkpoint after averaging round {}/{}", epoch, cfg.epochs(), r + 1,
+                                rounds);
+                    }
                 }
                 deleteQuietly(hc, files);
                 net.getConfiguration().setEpochCount(epoch);
-                double seconds = (System.nanoTime() - t0) / 1e9;
+                double seconds = carriedSeconds + (System.nanoTime() - t0) / 1e9;
                 trainingSeconds += seconds;
                 if (loss.examples() != perEpoch) {
                     LOG.warn("Epoch {} fitted {} examples, expected {}", epoch, loss.examples(), perEpoch);
@@ -221,6 +249,11 @@ public final class DistributedTrainer {
                         loss.examples() / seconds, acc == null ? null : acc.accuracy(),
                         acc == null ? null : acc.outputAccuracy());
                 history.add(stats);
+                boolean improved = acc != null && (bestStats(history, epoch) == stats);
+                if (cfg.keepBest() && improved) {
+                    best.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history, trainingSeconds,
+                            Instant.now().toString()));
+                }
                 if (cfg.checkpointEveryEpochs() > 0
                         && (epoch % cfg.checkpointEveryEpochs() == 0 || epoch == cfg.epochs())) {
                     checkpoints.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history,
@@ -236,6 +269,26 @@ public final class DistributedTrainer {
                                 + acc.outputAccuracy().entrySet().stream()
                                 .map(e -> e.getKey() + " " + format(e.getValue()))
                                 .collect(Collectors.joining(", ")) + ")");
+                EpochStats top = bestStats(history, epoch);
+                if (cfg.earlyStoppingPatience() > 0 && top != null
+                        && epoch - top.epoch() >= cfg.earlyStoppingPatience() && epoch < cfg.epochs()) {
+                    LOG.info("Early stopping after epoch {}: no better validation accuracy than epoch {} ({}) for {} "
+                            + "epochs", epoch, top.epoch(), format(top.validationAccuracy()), epoch - top.epoch());
+                    break;
+                }
+            }
+            EpochStats kept = history.isEmpty() ? null : history.get(history.size() - 1);
+            if (cfg.keepBest()) {
+                EpochStats top = bestStats(history, Integer.MAX_VALUE);
+                Optional<Checkpoints.Checkpoint> stored = best.latest();
+                if (top != null && stored.isPresent() && stored.get().state().epoch() == top.epoch()
+                        && top.epoch() != kept.epoch()) {
+                    net = best.restore(stored.get());
+                    LOG.info("Keeping epoch {} (validation accuracy {}) rather than the last epoch {} ({})",
+                            top.epoch(), format(top.validationAccuracy()), kept.epoch(),
+                            format(kept.validationAccuracy()));
+                    kept = top;
+                }
             }
 
             long trained = history.stream().mapToLong(EpochStats::examples).sum();
@@ -247,8 +300,7 @@ public final class DistributedTrainer {
                             trainingSeconds, history.isEmpty() ? 0 : history.get(history.size() - 1).epoch(),
                             resumedFrom, workers, examples, trainingSeconds > 0 ? trained / trainingSeconds : 0,
                             net.numParams()),
-                    history, history.isEmpty() || history.get(history.size() - 1).validationAccuracy() == null ? null
-                            : history.get(history.size() - 1), prior);
+                    history, kept == null || kept.validationAccuracy() == null ? null : kept, prior);
             TrainedModels.write(out.fileSystem(), out.tempPath(), net, meta);
             out.commit();
             LOG.info("Model {} written to {} in {}", def.name(), cfg.output(),
@@ -264,6 +316,21 @@ public final class DistributedTrainer {
             deleteQuietly(hc, cfg.exportDir());
             jsc.clearJobGroup();
         }
+    }
+
+    /**
+     * The epoch with the highest validation accuracy among the first {@code upTo} epochs (the earliest on
+     * ties), or null without validation.
+     */
+    static EpochStats bestStats(List<EpochStats> history, int upTo) {
+        EpochStats top = null;
+        for (EpochStats s : history) {
+            if (s.epoch() <= upTo && s.validationAccuracy() != null
+                    && (top == null || s.validationAccuracy() > top.validationAccuracy())) {
+                top = s;
+            }
+        }
+        return top;
     }
 
     /** Rows of a split that have a label, with only the given columns. */
@@ -294,7 +361,8 @@ public final class DistributedTrainer {
         }
     }
 
-    private static ParameterAveragingTrainingMaster trainingMaster(TrainConfig cfg, int workers, int epoch) {
+    private static ParameterAveragingTrainingMaster trainingMaster(TrainConfig cfg, int workers, int epoch,
+                                                                   int round) {
         return new ParameterAveragingTrainingMaster.Builder(workers, cfg.batchSizePerWorker())
                 .batchSizePerWorker(cfg.batchSizePerWorker())
                 .averagingFrequency(cfg.averagingFrequency())
@@ -305,7 +373,7 @@ public final class DistributedTrainer {
                 .repartitionStrategy(RepartitionStrategy.Balanced)
                 .collectTrainingStats(false)
                 // which exported minibatch goes to which worker and round: a function of (seed, epoch)
-                .rngSeed(mix(cfg.seed() * 31 + epoch))
+                .rngSeed(mix((cfg.seed() * 31 + epoch) * 1_000_003L + round))
                 .build();
     }
 

@@ -28,6 +28,16 @@ final class LossListener extends BaseTrainingListener implements Serializable {
         examples.add(n);
     }
 
+    /** Adds what earlier rounds of this epoch fitted before a resume (on the driver). */
+    void carry(double weightedLossSum, long exampleCount) {
+        weightedLoss.add(weightedLossSum);
+        examples.add(exampleCount);
+    }
+
+    double weightedLossSum() {
+        return weightedLoss.value();
+    }
+
     double meanLoss() {
         return examples.value() == 0 ? Double.NaN : weightedLoss.value() / examples.value();
     }

@@ -29,9 +29,12 @@ import java.util.Map;
  *   weight_decay = 0                   # decoupled, on weights only
  *   seed = 42                          # initialisation, per-epoch shuffle, split of minibatches to workers
  *   validate_each_epoch = true         # accuracy of every output on the validation split after each epoch
+ *   keep_best = true                   # the saved model is the epoch with the best validation accuracy
+ *   early_stopping_patience = 0        # stop after this many epochs without a better validation accuracy (0: off)
  *   prefetch_batches = 2               # minibatches each worker loads ahead
  *   work_dir = ${output}.work          # checkpoints/ and DL4J's exported minibatches (export/)
  *   checkpoint { every_epochs = 1, keep = 2 }   # every_epochs = 0 disables checkpoints
+ *   checkpoint.every_rounds = 0        # also checkpoint inside an epoch every N averaging rounds (0: off)
  * }
  * </pre>
  */
@@ -39,7 +42,8 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
                           int batchSizePerWorker, int averagingFrequency, int workers,
                           Optimisation.Optimizer optimizer, double learningRate, double weightDecay, long seed,
                           boolean validateEachEpoch, int prefetchBatches, String workDir, int checkpointEveryEpochs,
-                          int checkpointKeep) {
+                          int checkpointKeep, boolean keepBest, int earlyStoppingPatience,
+                          int checkpointEveryRounds) {
 
     public static TrainConfig from(Conf c) {
         Conf mc = c.section("model");
@@ -60,14 +64,27 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
         double wd = c.number("weight_decay", 0.0, x -> x >= 0 && x < 1, "in [0, 1)");
         long seed = c.longValue("seed", 42, s -> true, "");
         boolean validate = c.bool("validate_each_epoch", true);
+        // Validation accuracy of the multitask model peaks after 1-4 epochs on the synthetic set and then
+        // falls as it overfits: by default the saved model is the best epoch, not the last.
+        boolean keepBest = c.bool("keep_best", true);
+        int patience = c.integer("early_stopping_patience", 0, n -> n >= 0 && n <= 100_000,
+                "between 0 and 100000 (0: off)");
+        if ((keepBest && c.has("keep_best") || patience > 0) && !validate) {
+            throw new dev.mmspark.common.config.ConfigException("config keys '" + c.full("keep_best") + "' and '"
+                    + c.full("early_stopping_patience") + "' need '" + c.full("validate_each_epoch") + "' = true");
+        }
         int prefetch = c.integer("prefetch_batches", 2, n -> n >= 0 && n <= 1000, "between 0 and 1000");
         String workDir = c.string("work_dir", output + ".work");
         Conf cc = c.section("checkpoint");
         int every = cc.integer("every_epochs", 1, n -> n >= 0 && n <= 100_000,
                 "between 0 and 100000 (0: no checkpoints)");
         int keep = cc.integer("keep", 2, n -> n >= 1 && n <= 1000, "between 1 and 1000");
+        // A driver lost in the middle of a long epoch should not cost the whole epoch (issue: lose at most
+        // one averaging round): checkpoints between averaging rounds, resumed at the next round.
+        int everyRounds = cc.integer("every_rounds", 0, n -> n >= 0 && n <= 100_000,
+                "between 0 and 100000 (0: only at the end of epochs)");
         return new TrainConfig(name, params, features, output, epochs, batch, avg, workers, opt, lr, wd, seed, validate,
-                prefetch, workDir, every, keep);
+                prefetch, workDir, every, keep, keepBest && validate, patience, everyRounds);
     }
 
     public SampleModelDefinition definition() {
@@ -77,6 +94,11 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
     /** The optimisation settings the network is built with (FLOAT; DOUBLE only for gradient checks). */
     public Optimisation optimisation() {
         return new Optimisation(optimizer, learningRate, weightDecay, seed, DataType.FLOAT);
+    }
+
+    /** Where the best epoch's network is kept (with {@code keep_best}). */
+    public String bestDir() {
+        return workDir + "/best";
     }
 
     public String checkpointDir() {
@@ -91,7 +113,7 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
     public TrainConfig withEpochs(int n) {
         return new TrainConfig(modelName, modelParams, features, output, n, batchSizePerWorker, averagingFrequency,
                 workers, optimizer, learningRate, weightDecay, seed, validateEachEpoch, prefetchBatches, workDir,
-                checkpointEveryEpochs, checkpointKeep);
+                checkpointEveryEpochs, checkpointKeep, keepBest, earlyStoppingPatience, checkpointEveryRounds);
     }
 
     /**
@@ -135,7 +157,10 @@ public record TrainConfig(String modelName, ModelParams modelParams, String feat
         m.put("validate_each_epoch", validateEachEpoch);
         m.put("prefetch_batches", prefetchBatches);
         m.put("work_dir", workDir);
-        m.put("checkpoint", Map.of("every_epochs", checkpointEveryEpochs, "keep", checkpointKeep));
+        m.put("checkpoint", Map.of("every_epochs", checkpointEveryEpochs, "keep", checkpointKeep,
+                "every_rounds", checkpointEveryRounds));
+        m.put("keep_best", keepBest);
+        m.put("early_stopping_patience", earlyStoppingPatience);
         return m;
     }
 }

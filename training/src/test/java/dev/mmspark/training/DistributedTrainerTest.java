@@ -15,6 +15,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -92,6 +93,12 @@ class DistributedTrainerTest {
         assertTrue(new File(dir, "model/network.zip").isFile());
         assertFalse(new File(dir, "model.work/export").exists(), "exported minibatches are removed");
         assertEquals(2, new File(dir, "model.work/checkpoints").list((d, n) -> n.startsWith("epoch-")).length);
+        // keep_best (default): the saved model is the epoch with the best validation accuracy, kept on disk
+        EpochStats top = DistributedTrainer.bestStats(meta.history(), Integer.MAX_VALUE);
+        assertEquals(top.epoch(), meta.validation().epoch());
+        Checkpoints best = new Checkpoints(spark.sparkContext().hadoopConfiguration(), cfg.bestDir(), 1);
+        assertEquals(top.epoch(), best.latest().orElseThrow().state().epoch());
+        assertEquals(best.restore(best.latest().orElseThrow()).params(), r.model().network().params());
 
         TrainedModel loaded = TrainedModels.load(spark, cfg.output());
         loaded.checkCompatible(FeatureTable.open(spark, table));
@@ -140,12 +147,46 @@ class DistributedTrainerTest {
         MmsparkException fresh = assertThrows(MmsparkException.class, () -> trainer.train(config(dir, ""), false, false));
         assertTrue(fresh.getMessage().contains("already exists"), fresh.getMessage());
 
-        DistributedTrainer.Result second = trainer.train(config(dir, ""), true, true);
+        // keep_best off: this test is about the network of the last epoch continuing the checkpoint's
+        DistributedTrainer.Result second = trainer.train(config(dir, "keep_best = false"), true, true);
         assertEquals(1, second.metadata().training().resumedFromEpoch());
         assertEquals(List.of(1, 2), second.metadata().history().stream().map(EpochStats::epoch).toList());
         assertEquals(epoch1, second.metadata().history().get(0), "epoch 1 comes from the checkpoint");
         assertEquals(2, second.model().network().getConfiguration().getEpochCount());
         assertNotEquals(first.model().network().params(), second.model().network().params());
+    }
+
+    @Test
+    void aDriverLostInsideAnEpochResumesAtTheNextAveragingRound() throws Exception {
+        // 105 training rows, 2 workers x 16 per minibatch, averaging every 2: two rounds per epoch. Dropout off:
+        // its masks come from the executor thread's ND4J generator, whose state depends on what the JVM ran
+        // before, so with dropout a resumed run is equivalent in distribution only, not to the bit.
+        String extra = "epochs = 2\nkeep_best = false\ncheckpoint { every_rounds = 1, keep = 10 }\n"
+                + "model.text.dropout = 0";
+        String a = TinyFeatureTable.scratch("rounds-a");
+        DistributedTrainer trainer = new DistributedTrainer(spark);
+        DistributedTrainer.Result whole = trainer.train(config(a, extra), false, false);
+        java.nio.file.Path ca = new File(a, "model.work/checkpoints").toPath();
+        try (java.util.stream.Stream<java.nio.file.Path> s = Files.list(ca)) {
+            assertEquals(List.of("epoch-000000-round-000001", "epoch-000001", "epoch-000001-round-000001",
+                    "epoch-000002"), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("epoch"))
+                    .sorted().toList());
+        }
+        // The driver of run b died during epoch 2, after its first averaging round was checkpointed.
+        String b = TinyFeatureTable.scratch("rounds-b");
+        java.nio.file.Path cb = Files.createDirectories(new File(b, "model.work/checkpoints").toPath());
+        for (String name : List.of("epoch-000001", "epoch-000001-round-000001")) {
+            org.apache.commons.io.FileUtils.copyDirectory(ca.resolve(name).toFile(), cb.resolve(name).toFile());
+        }
+        DistributedTrainer.Result resumed = trainer.train(config(b, extra), true, false);
+        assertEquals(1, resumed.metadata().training().resumedFromEpoch());
+        EpochStats w2 = whole.metadata().history().get(1);
+        EpochStats r2 = resumed.metadata().history().get(1);
+        assertEquals(w2.examples(), r2.examples(), "epoch 2 counts the examples of both rounds");
+        assertEquals(w2.loss(), r2.loss(), 1e-3 * Math.abs(w2.loss()), "epoch 2 loss");
+        INDArray diff = whole.model().network().params().sub(resumed.model().network().params());
+        double maxDiff = diff.amaxNumber().doubleValue();
+        assertTrue(maxDiff < 1e-4, "resumed parameters differ from the uninterrupted run's by " + maxDiff);
     }
 
     @Test
@@ -204,5 +245,14 @@ class DistributedTrainerTest {
             s += x;
         }
         return s;
+    }
+
+    @Test
+    void bestEpochIsTheEarliestHighestValidationAccuracy() {
+        List<EpochStats> h = List.of(new EpochStats(1, 1, 1, 1, 1, 0.60, null), new EpochStats(2, 1, 1, 1, 1, 0.70, null),
+                new EpochStats(3, 1, 1, 1, 1, 0.70, null), new EpochStats(4, 1, 1, 1, 1, 0.65, null));
+        assertEquals(2, DistributedTrainer.bestStats(h, Integer.MAX_VALUE).epoch());
+        assertEquals(1, DistributedTrainer.bestStats(h, 1).epoch());
+        assertEquals(null, DistributedTrainer.bestStats(List.of(new EpochStats(1, 1, 1, 1, 1, null, null)), 9));
     }
 }

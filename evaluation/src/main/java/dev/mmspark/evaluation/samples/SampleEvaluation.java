@@ -365,13 +365,20 @@ public final class SampleEvaluation {
      * work_dir, the table's path: its content hash stands for it), the table hash, code version and seed.
      */
     public static String runId(ModelMetadata meta) {
-        Map<String, Object> cfg = new TreeMap<>(meta.config());
+        return runId(meta.config(), meta.featureTable().tableHash(), version(meta));
+    }
+
+    /**
+     * The same id from the parts, before the model exists ({@code TrainConfig.describe} of the run, the
+     * table's content hash, {@code Provenance.codeVersion()}): a sweep skips runs whose id is in the table.
+     */
+    public static String runId(Map<String, Object> trainConfig, String tableHash, String codeVersion) {
+        Map<String, Object> cfg = new TreeMap<>(trainConfig);
         cfg.remove("output");
         cfg.remove("work_dir");
         cfg.remove("features");
-        Object seed = meta.config().get("seed");
-        return RunIds.of(Json.write(cfg), meta.featureTable().tableHash(), version(meta),
-                seed instanceof Number s ? s.longValue() : 0);
+        Object seed = trainConfig.get("seed");
+        return RunIds.of(RunIds.canonicalJson(cfg), tableHash, codeVersion, seed instanceof Number s ? s.longValue() : 0);
     }
 
     private static String version(ModelMetadata meta) {
@@ -393,7 +400,8 @@ public final class SampleEvaluation {
         return f != null && f.isTextual() ? f.asText() : null;
     }
 
-    static String datasetName(FeatureTableMetadata m) {
+    /** The dataset name rows carry when the config names none: the input format, or a manifest's directory. */
+    public static String datasetName(FeatureTableMetadata m) {
         if (m.input() == null) {
             return "unknown";
         }

@@ -93,6 +93,14 @@ public final class Conf {
         return parse(hocon, "inline config", List.of());
     }
 
+    /**
+     * A configuration built from an already parsed HOCON tree (a sweep derives one per run from sections
+     * of its file) with {@code key=value} overrides; values keep their file:line origins for messages.
+     */
+    public static Conf of(Config config, String sourceName, List<String> overrides) {
+        return fromParsed(withOverrides(config, overrides), sourceName);
+    }
+
     /** An empty configuration: every getter returns its default. */
     public static Conf empty() {
         return parse("");

@@ -113,18 +113,55 @@ public final class AtomicOutput implements AutoCloseable {
         }
     }
 
-    /** Deletes the temporary directory unless the output was committed. */
+    /**
+     * Deletes the temporary directory unless the output was committed. When a Spark job fails, the driver
+     * learns of it before the job's other tasks have stopped: a task being killed may still create files
+     * under the temporary directory after a first delete. So this waits (up to 30 s) until no task is
+     * running, deletes, and deletes again if a straggler wrote something meanwhile.
+     */
     @Override
     public void close() {
         if (committed) {
             return;
         }
+        awaitRunningTasks(30_000);
         try {
-            if (fs.exists(temp)) {
+            for (int attempt = 0; attempt < 5 && fs.exists(temp); attempt++) {
                 fs.delete(temp, true);
+                Thread.sleep(100);
+            }
+            if (fs.exists(temp)) {
+                LOG.warn("Temporary output {} keeps reappearing; a task may still be writing to it", temp);
             }
         } catch (IOException e) {
             LOG.warn("Could not remove temporary output {}: {}", temp, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitRunningTasks(long timeoutMillis) {
+        scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+        if (active.isEmpty()) {
+            return;
+        }
+        org.apache.spark.SparkStatusTracker tracker = active.get().statusTracker();
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        try {
+            while (System.currentTimeMillis() < deadline) {
+                int running = 0;
+                for (org.apache.spark.SparkExecutorInfo e : tracker.getExecutorInfos()) {
+                    running += e.numRunningTasks();
+                }
+                if (running == 0) {
+                    return;
+                }
+                Thread.sleep(50);
+            }
+            LOG.warn("Tasks still running {} ms after the job failed; removing the temporary output anyway",
+                    timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

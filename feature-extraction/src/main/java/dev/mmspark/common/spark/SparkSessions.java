@@ -1,5 +1,6 @@
 package dev.mmspark.common.spark;
 
+import dev.mmspark.common.gpu.GpuTaskPlugin;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ public final class SparkSessions {
         // Hadoop's local file system writes .crc side files; they only clutter outputs here.
         conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "false");
         extraConf.forEach(conf::set);
+        addGpuPlugin(conf);
         if (conf.getBoolean("spark.speculation", false)) {
             LOG.warn("spark.speculation=true: speculative duplicates of training tasks would be averaged twice;"
                     + " disable it for training jobs");
@@ -45,5 +47,23 @@ public final class SparkSessions {
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         LOG.info("Spark {} session '{}' on {}", session.version(), appName, session.sparkContext().master());
         return session;
+    }
+
+    /**
+     * With GPU scheduling on ({@code spark.task.resource.gpu.amount} set), adds {@link GpuTaskPlugin} to
+     * {@code spark.plugins} so every task thread uses the GPU Spark assigned to it (ND4J ignores Spark's
+     * assignment otherwise and may put two tasks on one GPU). Set {@code spark.plugins} yourself to opt out
+     * of nothing: the plugin is appended to what is there.
+     */
+    static void addGpuPlugin(SparkConf conf) {
+        if (!conf.contains("spark.task.resource.gpu.amount")) {
+            return;
+        }
+        String plugin = GpuTaskPlugin.class.getName();
+        String plugins = conf.get("spark.plugins", "");
+        if (!java.util.Arrays.asList(plugins.split(",")).contains(plugin)) {
+            conf.set("spark.plugins", plugins.isBlank() ? plugin : plugins + "," + plugin);
+            LOG.info("GPU scheduling is on: added {} to spark.plugins", plugin);
+        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.mmspark.training.gpu;
+package dev.mmspark.common.gpu;
 
 import org.junit.jupiter.api.Test;
 

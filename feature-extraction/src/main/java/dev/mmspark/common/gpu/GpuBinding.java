@@ -1,4 +1,4 @@
-package dev.mmspark.training.gpu;
+package dev.mmspark.common.gpu;
 
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;

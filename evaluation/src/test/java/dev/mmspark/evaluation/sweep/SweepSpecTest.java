@@ -1,0 +1,91 @@
+package dev.mmspark.evaluation.sweep;
+
+import dev.mmspark.common.config.Conf;
+import dev.mmspark.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Parsing and expansion of the sweep section, without Spark. */
+class SweepSpecTest {
+    static final String BASE = """
+            sweep {
+              name = t
+              features = [/tmp/features]
+              models = [multitask]
+              fusions = [concat]
+              seeds = [1, 2, 3]
+              missing_rates = [0, 0.5]
+              output = /tmp/sweep
+              %s
+              train { model { representation_dim = 16 }, epochs = 1 }
+            }
+            """;
+
+    static SweepSpec spec(String extra) {
+        Conf root = Conf.parse(BASE.formatted(extra), "test.conf", List.of());
+        SweepSpec s = SweepSpec.from(root.section("sweep"));
+        root.rejectUnknownKeys();
+        return s;
+    }
+
+    @Test
+    void expandsTheCrossProductInAStableOrder() {
+        SweepSpec s = spec("grid { learning_rate = [0.001, 0.01], \"model.head_hidden\" = [[8], [16, 8]] }");
+        List<SweepSpec.Combination> c = s.combinations();
+        assertEquals(1 * 1 * 2 * 2 * 3, c.size());
+        assertEquals(c.stream().map(SweepSpec.Combination::label).toList(),
+                s.combinations().stream().map(SweepSpec.Combination::label).toList());
+        assertEquals(12, c.stream().map(SweepSpec.Combination::label).distinct().count());
+        SweepSpec.Resolved r = s.resolve(c.get(c.size() - 1), "/tmp/features", "/tmp/sweep/x", 1);
+        assertEquals(0.01, r.train().learningRate());
+        assertEquals(3, r.train().seed());
+        assertEquals(1, r.train().workers());
+        assertEquals(List.of(0.0, 0.5), r.evaluate().modalityRates());
+        assertEquals("t", r.evaluate().sweepId());
+        assertEquals("/tmp/sweep/x", r.evaluate().model());
+    }
+
+    @Test
+    void randomDrawsAreReproducibleAndInRange() {
+        String random = "random { samples = 4, seed = 9, params { learning_rate { min = 0.0001, max = 0.01, scale = log } } }";
+        List<String> a = spec(random).combinations().stream().map(SweepSpec.Combination::label).toList();
+        List<String> b = spec(random).combinations().stream().map(SweepSpec.Combination::label).toList();
+        assertEquals(a, b);
+        assertEquals(4 * 3, a.size());
+        for (SweepSpec.Combination c : spec(random).combinations()) {
+            double lr = ((Number) c.params().get("learning_rate").unwrapped()).doubleValue();
+            assertTrue(lr >= 0.0001 && lr <= 0.01, "lr " + lr);
+        }
+        Set<Object> draws = spec(random).combinations().stream().map(c -> c.params().get("learning_rate").unwrapped())
+                .collect(Collectors.toSet());
+        assertEquals(4, draws.size());
+    }
+
+    @Test
+    void errorsNameTheKey() {
+        ConfigException reserved = assertThrows(ConfigException.class, () -> spec("grid { seed = [1, 2] }"));
+        assertTrue(reserved.getMessage().contains("sweep.grid.seed"), reserved.getMessage());
+        ConfigException notList = assertThrows(ConfigException.class, () -> spec("grid { epochs = 3 }"));
+        assertTrue(notList.getMessage().contains("expected a non-empty list"), notList.getMessage());
+        // a misspelt train key is caught at load, naming the run it would break and the likely key
+        ConfigException typo = assertThrows(ConfigException.class, () -> spec("grid { learning_rat = [0.1] }"));
+        assertTrue(typo.getMessage().contains("run multitask concat learning_rat=0.1 seed=1")
+                && typo.getMessage().contains("did you mean 'train.learning_rate'"), typo.getMessage());
+        // a bad base value keeps its file and line
+        ConfigException base = assertThrows(ConfigException.class, () -> spec("train.optimizer = nosuch"));
+        assertTrue(base.getMessage().contains("train.optimizer") && base.getMessage().contains("test.conf"),
+                base.getMessage());
+        ConfigException fusion = assertThrows(ConfigException.class, () -> spec("fusions = [concat, nosuch]"));
+        assertTrue(fusion.getMessage().contains("unknown fusion 'nosuch'") && fusion.getMessage().contains("concat"),
+                fusion.getMessage());
+        ConfigException unknown = assertThrows(ConfigException.class, () -> spec("parallel_run = 2"));
+        assertTrue(unknown.getMessage().contains("sweep.parallel_run"), unknown.getMessage());
+    }
+}
