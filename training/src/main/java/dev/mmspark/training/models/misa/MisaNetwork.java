@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -52,7 +53,13 @@ public final class MisaNetwork {
 
     public static ComputationGraphConfiguration build(MisaSpec spec, Optimisation opt) {
         MisaParams p = spec.params();
-        GraphBuilder g = opt.baseConfiguration().weightInit(WeightInit.RELU).activation(Activation.RELU).graphBuilder();
+        // No workspaces: with DL4J's default workspaces, the backward pass of the MisaCore SameDiff vertex failed in
+        // parameter-averaging training with "Axis array [-1249772008] contains values above array rank (rank=2)"
+        // (a garbage reduction axis; probably memory of a recycled workspace). DL4J's gradient checks run without
+        // workspaces and pass; with workspaces off the same training runs.
+        GraphBuilder g = opt.baseConfiguration().trainingWorkspaceMode(WorkspaceMode.NONE)
+                .inferenceWorkspaceMode(WorkspaceMode.NONE)
+                .weightInit(WeightInit.RELU).activation(Activation.RELU).graphBuilder();
         List<MisaSpec.Input> inputs = spec.inputs();
         InputType[] types = new InputType[inputs.size()];
         String[] projected = new String[inputs.size()];
