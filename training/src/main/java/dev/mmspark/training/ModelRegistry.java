@@ -4,6 +4,7 @@ import dev.mmspark.common.ExitCode;
 import dev.mmspark.common.MmsparkException;
 import dev.mmspark.training.model.SampleModelDefinition;
 import dev.mmspark.training.models.dscmr.DscmrModel;
+import dev.mmspark.training.models.misa.MisaModel;
 import dev.mmspark.training.models.multitask.MultitaskModel;
 
 import java.util.Collections;
@@ -20,7 +21,8 @@ public final class ModelRegistry {
 
     private static final Map<String, SampleModelDefinition> MODELS = register(
             new MultitaskModel(),
-            new DscmrModel());
+            new DscmrModel(),
+            new MisaModel());
 
     private ModelRegistry() {
     }

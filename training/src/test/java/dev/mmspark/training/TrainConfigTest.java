@@ -50,11 +50,11 @@ class TrainConfigTest {
     @Test
     void unknownModelListsTheKnownOnes() {
         MmsparkException e = assertThrows(MmsparkException.class,
-                () -> TrainConfig.from(Conf.parse("model { name = misa }", "train.conf", List.of())));
-        assertEquals("config key 'model.name' (train.conf: 1): unknown model 'misa'; known models: dscmr, multitask",
-                e.getMessage());
+                () -> TrainConfig.from(Conf.parse("model { name = tate }", "train.conf", List.of())));
+        assertEquals("config key 'model.name' (train.conf: 1): unknown model 'tate'; known models: dscmr, misa, "
+                + "multitask", e.getMessage());
         assertEquals(ExitCode.BAD_CONFIG, e.exitCode());
-        assertEquals(List.of("dscmr", "multitask"), List.copyOf(ModelRegistry.names()));
+        assertEquals(List.of("dscmr", "misa", "multitask"), List.copyOf(ModelRegistry.names()));
     }
 
     @Test
@@ -67,8 +67,8 @@ class TrainConfigTest {
                 + "widths), found [3,0] (inline config: 5)", error("model.text.windows = [3, 0]"));
         assertEquals("config key 'train.model.text.dropout': expected a number in [0, 1) (a drop probability), "
                 + "found 1 (inline config: 5)", error("model.text.dropout = 1"));
-        assertEquals("config key 'train.model.fusion': unknown fusion 'tfn'; known fusions: concat",
-                error("model.fusion = tfn"));
+        assertEquals("config key 'train.model.fusion': unknown fusion 'tensor'; known fusions: attention, block, "
+                + "concat, gmu, lmf, mcb, mfb, mfh, mlb, mutan, sum, tfn", error("model.fusion = tensor"));
         assertEquals("config key 'train.epoch' is not a known key (inline config: 5); did you mean 'train.epochs'?",
                 assertThrows(ConfigException.class, () -> parse("epoch = 3")).getMessage());
         assertEquals("config key 'train.model.text.filter' is not a known key (inline config: 5); did you mean "

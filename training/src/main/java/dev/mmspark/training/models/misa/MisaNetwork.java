@@ -1,0 +1,119 @@
+package dev.mmspark.training.models.misa;
+
+import dev.mmspark.training.layers.MaskedGlobalPooling;
+import dev.mmspark.training.layers.MaskedGlobalPooling.Statistic;
+import dev.mmspark.training.model.Optimisation;
+import dev.mmspark.training.model.Task;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.graph.SubsetVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The MISA network (Hazarika, Zimmermann &amp; Poria, ACM MM 2020; {@code declare-lab/MISA}):
+ * <ul>
+ *   <li>per modality, an utterance encoder over its sequence: token embedding (word vectors where the table
+ *       has them) or the raw vectors, a position-wise projection (1-wide convolution, {@code encoder_dim},
+ *       ReLU), max and mean pooling over the real positions, then the paper's projection to {@code hidden}
+ *       (Linear + ReLU; the LayerNorm that ends it is in {@link MisaCore}). The official code encodes text with
+ *       BERT and audio/video with LSTMs; a pooled position-wise encoder is used here because it costs a
+ *       fraction of an LSTM on CPUs and the representations MISA studies are the ones built on top of it;</li>
+ *   <li>{@link MisaCore}: shared and private encoders, decoders, and the Transformer over the 2M vectors;</li>
+ *   <li>the head on the fused vector: Linear(2Mh, 3h) + ReLU, dropout, Linear(3h, classes or 1) (official
+ *       {@code fusion}: Linear, Dropout, ReLU, Linear -- dropout and ReLU commute);</li>
+ *   <li>{@link MisaLoss}: task loss plus the weighted similarity (CMD), difference and reconstruction losses.</li>
+ * </ul>
+ */
+public final class MisaNetwork {
+
+    private MisaNetwork() {
+    }
+
+    public static String input(MisaSpec.Input in) {
+        return "in_" + in.modality();
+    }
+
+    public static String embedding(MisaSpec.Input in) {
+        return in.modality() + "_embedding";
+    }
+
+    public static ComputationGraphConfiguration build(MisaSpec spec, Optimisation opt) {
+        MisaParams p = spec.params();
+        // No workspaces: with DL4J's default workspaces, the backward pass of the MisaCore SameDiff vertex failed in
+        // parameter-averaging training with "Axis array [-1249772008] contains values above array rank (rank=2)"
+        // (a garbage reduction axis; probably memory of a recycled workspace). DL4J's gradient checks run without
+        // workspaces and pass; with workspaces off the same training runs.
+        GraphBuilder g = opt.baseConfiguration().trainingWorkspaceMode(WorkspaceMode.NONE)
+                .inferenceWorkspaceMode(WorkspaceMode.NONE)
+                .weightInit(WeightInit.RELU).activation(Activation.RELU).graphBuilder();
+        List<MisaSpec.Input> inputs = spec.inputs();
+        InputType[] types = new InputType[inputs.size()];
+        String[] projected = new String[inputs.size()];
+        for (int k = 0; k < inputs.size(); k++) {
+            MisaSpec.Input in = inputs.get(k);
+            g.addInputs(input(in));
+            boolean tokens = in.source() == MisaSpec.Source.TOKENS;
+            types[k] = InputType.recurrent(tokens ? 1 : in.dim(), RNNFormat.NCW);
+            String prev = input(in);
+            if (tokens) {
+                g.addLayer(embedding(in), new EmbeddingSequenceLayer.Builder().nIn(in.vocabSize()).nOut(in.dim())
+                        .hasBias(false).activation(Activation.IDENTITY).weightInit(WeightInit.XAVIER)
+                        .outputDataFormat(RNNFormat.NCW).inferInputLength(true).build(), prev);
+                prev = embedding(in);
+            }
+            String m = in.modality();
+            g.addLayer(m + "_encoder", new Convolution1DLayer.Builder().kernelSize(1).nOut(p.encoderDim())
+                    .convolutionMode(ConvolutionMode.Same).rnnDataFormat(RNNFormat.NCW).activation(Activation.RELU)
+                    .build(), prev);
+            g.addLayer(m + "_pool", new MaskedGlobalPooling(List.of(Statistic.MAX, Statistic.AVG)), m + "_encoder");
+            g.addLayer(m + "_project", new DenseLayer.Builder().nOut(p.hidden()).activation(Activation.RELU).build(),
+                    m + "_pool");
+            projected[k] = m + "_project";
+        }
+        g.setInputTypes(types);
+        int mods = inputs.size();
+        int h = p.hidden();
+        long fused = MisaCore.fusedSize(mods, h);
+        long all = MisaCore.outputSize(mods, h);
+        boolean regression = spec.task() == Task.REGRESSION;
+        int outputs = regression ? 1 : spec.classes().size();
+        g.addVertex("misa_core", new MisaCore(mods, h, p.heads(), p.feedForward()), projected)
+                .addVertex("misa_fused", new SubsetVertex(0, (int) fused - 1), "misa_core")
+                .addVertex("misa_aux", new SubsetVertex((int) fused, (int) all - 1), "misa_core")
+                .addLayer("head_fc", new DenseLayer.Builder().nOut(3 * h).activation(Activation.RELU).build(),
+                        "misa_fused");
+        DenseLayer.Builder out = new DenseLayer.Builder().nOut(outputs).activation(Activation.IDENTITY)
+                .weightInit(WeightInit.XAVIER);
+        if (p.dropout() > 0) {
+            out.dropOut(new Dropout(1.0 - p.dropout()));                 // DL4J's argument is the retain probability
+        }
+        g.addLayer("head_out", out.build(), "head_fc")
+                .addVertex("misa_loss_in", new MergeVertex(), "head_out", "misa_aux")
+                .addLayer(MisaSpec.OUTPUT, new MisaLoss(mods, h, outputs, regression, p.cmdMoments(), 1.0,
+                        p.loss().sim(), p.loss().diff(), p.loss().recon()), "misa_loss_in")
+                .setOutputs(MisaSpec.OUTPUT);
+        ComputationGraphConfiguration conf = g.build();
+        // DL4J M2.1's graph builder overrides an embedding's nIn (its vocabulary) with the id input's width (1)
+        for (MisaSpec.Input in : inputs) {
+            if (in.source() == MisaSpec.Source.TOKENS) {
+                ((EmbeddingSequenceLayer) ((LayerVertex) conf.getVertices().get(embedding(in))).getLayerConf()
+                        .getLayer()).setNIn(in.vocabSize());
+            }
+        }
+        return conf;
+    }
+}
