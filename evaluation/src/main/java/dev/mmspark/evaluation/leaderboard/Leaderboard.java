@@ -79,6 +79,10 @@ public final class Leaderboard {
         spark.conf().set(prefix + ".type", "hadoop");
         spark.conf().set(prefix + ".warehouse", qualify(spark, config.warehouse()));
         spark.conf().set(prefix + ".lock-impl", FileLockManager.class.getName());
+        // Other processes (parallel sweeps, evaluations) commit to the same table: without this, a session keeps
+        // the table metadata it loaded first and its reads miss their commits (a sweep would then rerun runs
+        // that are already in the table).
+        spark.conf().set(prefix + ".cache-enabled", "false");
     }
 
     static String qualify(SparkSession spark, String warehouse) {
