@@ -1,0 +1,18 @@
+package dev.mmspark.bench;
+
+/** One model, built and holding its minibatch, ready to be timed by {@link CaseRunner}. */
+interface Target extends AutoCloseable {
+
+    /** One training step on the case's minibatch: forward, backward, optimiser update. */
+    void trainStep();
+
+    /** One forward pass at inference (no dropout, no gradients) over the same minibatch. */
+    void inferStep();
+
+    /** Trainable parameters, to check that the PyTorch port has the same architecture. */
+    long parameters();
+
+    @Override
+    default void close() {
+    }
+}
