@@ -20,4 +20,10 @@ public final class ConcatFusion implements FusionOperator {
         graph.addVertex(name, new MergeVertex(), inputs.stream().map(Branch::vertex).toArray(String[]::new));
         return new Fused(name, inputs.stream().mapToInt(Branch::size).sum());
     }
+
+    /** Built-in merge vertex only. */
+    @Override
+    public boolean workspacesSafe() {
+        return true;
+    }
 }

@@ -27,4 +27,15 @@ public interface FusionOperator {
      * @param name a prefix unique within the graph for the vertices this call adds
      */
     Fused fuse(GraphBuilder graph, String name, List<Branch> inputs);
+
+    /**
+     * Whether a network holding this operator may run with DL4J's workspaces. SameDiff vertices may not: in
+     * DL4J/ND4J 1.0.0-M2.1 their backward pass reads arrays that the workspace has already reused, which
+     * crashed the JVM (SIGSEGV in native scalar ops) or failed with nonsense shapes for block, mcb, mfb, mfh
+     * and mutan at their default sizes; with workspaces off every operator trains (bench/ cases). The same
+     * failure hit MISA's SameDiff core.
+     */
+    default boolean workspacesSafe() {
+        return false;
+    }
 }

@@ -222,6 +222,56 @@ public class FusionOperatorsTest {
     }
 
     /** TFN by hand: [1; x] (x) [1; y] for x = (2), y = (3, -1), no projection. */
+    /**
+     * At their default sizes, in float, mfb (and block, mcb, mfh, mutan: too slow for a unit test) crashed or
+     * failed with nonsense shapes under DL4J
+     * workspaces (FusionOperator#workspacesSafe); a network built as the models build it -- workspaces off for
+     * such an operator -- trains. Three inputs of 300 (the multitask representation size), batch 64.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"mfb"})
+    void parametricOperatorsTrainAtDefaultSizesInFloat(String name) {
+        FusionOperator op = Fusions.operator(spec(name));
+        assertEquals(false, op.workspacesSafe(), name + " is a SameDiff vertex");
+        assertTrue(Fusions.operator(spec("concat")).workspacesSafe());
+        NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).seed(3)
+                .updater(new org.nd4j.linalg.learning.config.Adam(1e-3));
+        if (!op.workspacesSafe()) {
+            base.trainingWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.NONE)
+                    .inferenceWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.NONE);
+        }
+        GraphBuilder g = base.graphBuilder();
+        int[] sizes = {300, 300, 300};
+        for (int m = 0; m < sizes.length; m++) {
+            g.addInputs("x" + m);
+        }
+        g.setInputTypes(InputType.feedForward(300), InputType.feedForward(300), InputType.feedForward(300));
+        FusionOperator.Fused f = op.fuse(g, "fuse", branches(sizes));
+        g.addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                .activation(Activation.SOFTMAX).build(), f.vertex()).setOutputs("out");
+        ComputationGraph net = new ComputationGraph(g.build());
+        net.init();
+        INDArray[] xs = new INDArray[3];
+        for (int m = 0; m < 3; m++) {
+            xs[m] = Nd4j.rand(DataType.FLOAT, 64, 300);
+        }
+        INDArray labels = Nd4j.zeros(DataType.FLOAT, 64, 3);
+        for (int b = 0; b < 64; b++) {
+            labels.putScalar(b, b % 3, 1f);
+        }
+        org.nd4j.linalg.dataset.MultiDataSet batch = new org.nd4j.linalg.dataset.MultiDataSet(xs,
+                new INDArray[]{labels});
+        double first = Double.NaN;
+        for (int step = 0; step < 4; step++) {
+            net.fit(batch);
+            first = step == 0 ? net.score() : first;
+        }
+        assertTrue(Double.isFinite(net.score()), name + " score " + net.score());
+        assertTrue(net.score() < first, name + ": the loss on the fitted batch went down (" + first + " -> "
+                + net.score() + ")");
+        assertEquals(64, net.outputSingle(xs).size(0));
+    }
+
     @Test
     void tensorFusionByHand() {
         GraphBuilder g = inputs(new int[]{1, 2});

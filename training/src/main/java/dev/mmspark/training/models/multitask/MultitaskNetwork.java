@@ -10,8 +10,10 @@ import dev.mmspark.training.model.Optimisation;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -77,10 +79,15 @@ public final class MultitaskNetwork {
     }
 
     public static ComputationGraphConfiguration build(MultitaskSpec spec, Optimisation opt) {
-        GraphBuilder g = opt.baseConfiguration()
+        FusionOperator fusion = Fusions.operator(spec.params().fusion());
+        NeuralNetConfiguration.Builder base = opt.baseConfiguration()
                 .weightInit(WeightInit.RELU)
-                .activation(Activation.RELU)
-                .graphBuilder();
+                .activation(Activation.RELU);
+        if (!fusion.workspacesSafe()) {
+            // SameDiff fusion vertices break under DL4J workspaces (see FusionOperator#workspacesSafe)
+            base.trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE);
+        }
+        GraphBuilder g = base.graphBuilder();
         List<Role> roles = spec.roles();
         List<InputType> types = new ArrayList<>();
         for (Role r : roles) {
@@ -106,7 +113,6 @@ public final class MultitaskNetwork {
             reps.put(Role.TAGS, tagBranch(g, spec));
         }
 
-        FusionOperator fusion = Fusions.operator(spec.params().fusion());
         List<String> outputs = new ArrayList<>();
         for (List<Role> head : spec.heads()) {
             String name = MultitaskSpec.headVertex(head);
