@@ -35,6 +35,20 @@ final class Results {
     private final List<Map<String, Object>> roof = new ArrayList<>();
     private final List<Map<String, Object>> spark = new ArrayList<>();
 
+    /** What the figures depend on besides the code: the ND4J native build and BLAS settings. */
+    static String setup() {
+        String nd4j = "?";
+        for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            String n = new File(e).getName();
+            if (n.startsWith("nd4j-native-") && n.contains("linux")) {
+                nd4j = n;
+            }
+        }
+        return "ND4J native " + nd4j + ", OPENBLAS_CORETYPE=" + System.getenv().getOrDefault("OPENBLAS_CORETYPE", "")
+                + ", LD_PRELOAD=" + System.getenv().getOrDefault("LD_PRELOAD", "")
+                + ", OMP_WAIT_POLICY=" + System.getenv().getOrDefault("OMP_WAIT_POLICY", "PASSIVE (harness default)");
+    }
+
     void spark(String what, Map<String, Object> figures) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("what", what);
@@ -135,8 +149,9 @@ final class Results {
 
     String summary(double seconds) {
         StringBuilder s = new StringBuilder();
-        s.append(String.format(Locale.ROOT, "mmspark benchmark, %s, %d processors, harness wall %.0f s%n%n",
+        s.append(String.format(Locale.ROOT, "mmspark benchmark, %s, %d processors, harness wall %.0f s%n",
                 Instant.now(), Runtime.getRuntime().availableProcessors(), seconds));
+        s.append(setup()).append("\n\n");
         s.append(String.format(Locale.ROOT, "%-18s %10s %9s %9s %6s %9s %9s %6s %7s %7s %8s %8s%n", "case", "params",
                 "train ms", "torch ms", "ratio", "infer ms", "torch ms", "ratio", "roof J", "roof T", "rss MB J",
                 "rss MB T"));

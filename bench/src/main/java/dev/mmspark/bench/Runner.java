@@ -110,6 +110,9 @@ final class Runner {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.to(log));
             pb.environment().put("OMP_NUM_THREADS", String.valueOf(o.threads()));
+            // Both ND4J and Debian's PyTorch run GNU OpenMP, whose idle threads spin by default; on this
+            // machine passive waiting was faster for both sides (README, "Benchmarks"). Same policy on both.
+            pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
             Process p = pb.start();
             if (!p.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 p.destroyForcibly();

@@ -69,7 +69,13 @@ final class Targets {
     static ComputationGraph fusionNetwork(JsonNode spec, long seed) {
         String name = spec.get("name").asText();
         FusionOperator op = Fusions.operator(Fusions.parse(Conf.parse("fusion = " + name), "fusion", name));
-        GraphBuilder g = optimisation(seed).baseConfiguration().graphBuilder();
+        org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder base = optimisation(seed).baseConfiguration();
+        if (!op.workspacesSafe()) {
+            // as the models build it (FusionOperator#workspacesSafe)
+            base.trainingWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.NONE)
+                    .inferenceWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.NONE);
+        }
+        GraphBuilder g = base.graphBuilder();
         List<FusionOperator.Branch> in = new ArrayList<>();
         JsonNode sizes = spec.get("inputSizes");
         InputType[] types = new InputType[sizes.size()];
