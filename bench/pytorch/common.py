@@ -21,11 +21,15 @@ class Bench:
              torch.matmul / einsum / bmm, attention, FFTs) for ONE forward pass over the batch
     """
 
-    def __init__(self, model, loss, infer, extra_forward_flops=0):
+    def __init__(self, model, loss, infer, extra_forward_flops=0, extra_train_forward_flops=None):
         self.model = model
         self.loss = loss
         self.infer = infer
         self.extra_forward_flops = extra_forward_flops
+        # the training forward may differ from inference (alignment models: a batch of pairs on a
+        # neighbourhood vs embedding every entity); defaults to the inference figure
+        self.extra_train_forward_flops = extra_forward_flops if extra_train_forward_flops is None \
+            else extra_train_forward_flops
 
 
 def load_case(case_dir):
@@ -65,8 +69,9 @@ def optimizer(case, params):
 _FLOP_MODULES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Bilinear, nn.LSTM, nn.GRU)
 
 
-def forward_flops(model, call):
-    """Multiply-add FLOPs (2 per MAC) of the dense/conv/recurrent modules during one call()."""
+def forward_flops(model, call, grad=False):
+    """Multiply-add FLOPs (2 per MAC) of the dense/conv/recurrent modules' forward passes during one call()
+    (backward passes do not trigger forward hooks)."""
     total = [0]
 
     def hook(mod, inp, out):
@@ -94,12 +99,25 @@ def forward_flops(model, call):
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _FLOP_MODULES)]
     try:
-        with torch.no_grad():
+        if grad:
             call()
+        else:
+            with torch.no_grad():
+                call()
     finally:
         for h in handles:
             h.remove()
     return total[0]
+
+
+def peak_rss_mb():
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that over from the parent
+    across exec, so a child of the (large) harness JVM would report the JVM's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _timed(step, warmup, runs, steps):
@@ -143,6 +161,10 @@ def run(case, module):
 
     infer_ms, infer_runs = _timed(infer_step, warmup, runs, steps)
     flops = forward_flops(model, bench.infer) + int(bench.extra_forward_flops)
+    model.train()
+    # -1: the port cannot count its training forward (functional ops it does not tally)
+    train_flops = -1 if bench.extra_train_forward_flops < 0 \
+        else forward_flops(model, train_step, grad=True) + int(bench.extra_train_forward_flops)
     return {
         "case": case["name"],
         "train_ms": train_ms,
@@ -151,8 +173,8 @@ def run(case, module):
         "infer_ms_runs": infer_runs,
         "params": params,
         "forward_flops": flops,
-        # ru_maxrss is in KiB on Linux
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "train_forward_flops": train_flops,
+        "peak_rss_mb": peak_rss_mb(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
     }

@@ -389,7 +389,10 @@ def build_model(case, cls):
     kg = Kg(case)
     model = cls(case, kg)
     return common.Bench(model, clipped(model, model.loss, float(case["spec"].get("gradClip", 0))), model.embed,
-                        extra_forward_flops=model.extra_flops())
+                        extra_forward_flops=model.extra_flops(),
+                        # the training step's neighbourhood GAT and contrastive similarity matrices are not
+                        # tallied: no training FLOP figure (the inference pass is counted)
+                        extra_train_forward_flops=-1)
 
 
 def build(case, arrays):

@@ -28,7 +28,9 @@ final class Results {
     static final String[] MODEL_COLUMNS = {"case", "kind", "batch", "params_java", "params_pytorch", "train_ms_java",
         "train_ms_pytorch", "train_ratio", "infer_ms_java", "infer_ms_pytorch", "infer_ratio", "train_ex_s_java",
         "train_ex_s_pytorch", "infer_ex_s_java", "infer_ex_s_pytorch", "forward_gflop_per_batch",
-        "train_gflops_java", "train_gflops_pytorch", "train_roof_fraction_java", "train_roof_fraction_pytorch",
+        "train_forward_gflop_per_batch", "train_gflops_java", "train_gflops_pytorch", "train_roof_fraction_java",
+        "train_roof_fraction_pytorch", "infer_gflops_java", "infer_gflops_pytorch", "infer_roof_fraction_java",
+        "infer_roof_fraction_pytorch",
         "peak_heap_mb_java", "peak_nonheap_rss_mb_java", "peak_rss_mb_java", "peak_rss_mb_pytorch", "status"};
 
     private final List<Map<String, Object>> models = new ArrayList<>();
@@ -103,14 +105,27 @@ final class Results {
         row.put("infer_ex_s_java", ji == null ? null : batch * 1000.0 / ji);
         row.put("infer_ex_s_pytorch", pi == null ? null : batch * 1000.0 / pi);
         Double gflop = pytorch == null ? null : pytorch.path("forward_flops").asDouble() / 1e9;
+        // the training step's own forward FLOPs where the port counted them (negative: not counted)
+        Double trainGflop = pytorch == null ? null : pytorch.has("train_forward_flops")
+                ? pytorch.get("train_forward_flops").asDouble() / 1e9 : gflop;
+        if (trainGflop != null && trainGflop < 0) {
+            trainGflop = null;
+        }
         row.put("forward_gflop_per_batch", gflop);
-        Double jg = gflop != null && jt != null ? 3 * gflop / (jt / 1000) : null;
-        Double pg = gflop != null && pt != null ? 3 * gflop / (pt / 1000) : null;
+        row.put("train_forward_gflop_per_batch", trainGflop);
+        Double jg = trainGflop != null && jt != null ? 3 * trainGflop / (jt / 1000) : null;
+        Double pg = trainGflop != null && pt != null ? 3 * trainGflop / (pt / 1000) : null;
+        Double jig = gflop != null && ji != null ? gflop / (ji / 1000) : null;
+        Double pig = gflop != null && pi != null ? gflop / (pi / 1000) : null;
         row.put("train_gflops_java", jg);
         row.put("train_gflops_pytorch", pg);
         double r = roofGflops();
         row.put("train_roof_fraction_java", jg == null || Double.isNaN(r) ? null : jg / r);
         row.put("train_roof_fraction_pytorch", pg == null || Double.isNaN(r) ? null : pg / r);
+        row.put("infer_gflops_java", jig);
+        row.put("infer_gflops_pytorch", pig);
+        row.put("infer_roof_fraction_java", jig == null || Double.isNaN(r) ? null : jig / r);
+        row.put("infer_roof_fraction_pytorch", pig == null || Double.isNaN(r) ? null : pig / r);
         row.put("peak_heap_mb_java", java == null ? null : java.path("peak_heap_mb").asDouble());
         row.put("peak_nonheap_rss_mb_java", java == null ? null : java.path("peak_nonheap_rss_mb").asDouble());
         row.put("peak_rss_mb_java", java == null ? null : java.path("peak_rss_mb").asDouble());
@@ -152,20 +167,23 @@ final class Results {
         s.append(String.format(Locale.ROOT, "mmspark benchmark, %s, %d processors, harness wall %.0f s%n",
                 Instant.now(), Runtime.getRuntime().availableProcessors(), seconds));
         s.append(setup()).append("\n\n");
-        s.append(String.format(Locale.ROOT, "%-18s %10s %9s %9s %6s %9s %9s %6s %7s %7s %8s %8s%n", "case", "params",
-                "train ms", "torch ms", "ratio", "infer ms", "torch ms", "ratio", "roof J", "roof T", "rss MB J",
-                "rss MB T"));
+        s.append(String.format(Locale.ROOT, "%-18s %10s %9s %9s %6s %9s %9s %6s %7s %7s %7s %7s %8s %8s%n", "case",
+                "params", "train ms", "torch ms", "ratio", "infer ms", "torch ms", "ratio", "roofTrJ", "roofTrT",
+                "roofInJ", "roofInT", "rss MB J", "rss MB T"));
         for (Map<String, Object> r : models) {
-            s.append(String.format(Locale.ROOT, "%-18s %10s %9s %9s %6s %9s %9s %6s %7s %7s %8s %8s  %s%n",
+            s.append(String.format(Locale.ROOT, "%-18s %10s %9s %9s %6s %9s %9s %6s %7s %7s %7s %7s %8s %8s  %s%n",
                     r.get("case"), fmt(r.get("params_java"), "%.0f"), fmt(r.get("train_ms_java"), "%.1f"),
                     fmt(r.get("train_ms_pytorch"), "%.1f"), fmt(r.get("train_ratio"), "%.2f"),
                     fmt(r.get("infer_ms_java"), "%.1f"), fmt(r.get("infer_ms_pytorch"), "%.1f"),
                     fmt(r.get("infer_ratio"), "%.2f"), pct(r.get("train_roof_fraction_java")),
-                    pct(r.get("train_roof_fraction_pytorch")), fmt(r.get("peak_rss_mb_java"), "%.0f"),
+                    pct(r.get("train_roof_fraction_pytorch")), pct(r.get("infer_roof_fraction_java")),
+                    pct(r.get("infer_roof_fraction_pytorch")), fmt(r.get("peak_rss_mb_java"), "%.0f"),
                     fmt(r.get("peak_rss_mb_pytorch"), "%.0f"), r.get("status").equals("ok") ? "" : r.get("status")));
         }
-        s.append("\nratio = time(project) / time(PyTorch), batch 64; roof = achieved training GFLOP/s (3x forward FLOPs)"
-                + " / system OpenBLAS matmul GFLOP/s\n\nMatrix multiply (fp32 GFLOP/s):\n");
+        s.append("\nratio = time(project) / time(PyTorch), batch 64 (alignment: see bench/README.md); roofTr / roofIn ="
+                + " achieved GFLOP/s of a training step (3x its forward FLOPs) / of inference, as a fraction of the"
+                + " system OpenBLAS matmul at " + RoofRunner.REFERENCE + "; J = project, T = PyTorch\n\n"
+                + "Matrix multiply (fp32 GFLOP/s):\n");
         for (Map<String, Object> r : roof) {
             s.append(String.format(Locale.ROOT, "  %-28s %-16s %8.1f%n", r.get("implementation"), r.get("m_k_n"),
                     (double) r.get("gflops")));

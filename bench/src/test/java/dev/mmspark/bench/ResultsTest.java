@@ -38,6 +38,21 @@ class ResultsTest {
     }
 
     @Test
+    void anUncountedTrainingForwardLeavesOnlyTheInferenceRoofFraction() {
+        Results r = new Results();
+        r.roof("pytorch (system OpenBLAS)", RoofRunner.REFERENCE, 100.0);
+        JsonNode torch = Json.tree("{\"params\": 5, \"train_ms\": 10, \"infer_ms\": 20, \"forward_flops\": 1e9, "
+                + "\"train_forward_flops\": -1, \"peak_rss_mb\": 1}");
+        r.model("align", "alignment", 512, side(5, 40, 40, 0), torch, "ok");
+        Map<String, Object> row = r.models().get(0);
+        assertNull(row.get("train_roof_fraction_java"));
+        assertNull(row.get("train_forward_gflop_per_batch"));
+        // 1 GFLOP in 40 ms = 25 GFLOP/s = a quarter of the roof; PyTorch: 20 ms -> a half
+        assertEquals(0.25, (double) row.get("infer_roof_fraction_java"), 1e-12);
+        assertEquals(0.5, (double) row.get("infer_roof_fraction_pytorch"), 1e-12);
+    }
+
+    @Test
     void differentParameterCountsAndAMissingSideAreFlagged() {
         Results r = new Results();
         r.model("a", "fusion", 64, side(10, 1, 1, 1), side(11, 1, 1, 1), "ok");
