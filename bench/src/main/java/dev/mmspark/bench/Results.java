@@ -42,7 +42,7 @@ final class Results {
         String nd4j = "?";
         for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
             String n = new File(e).getName();
-            if (n.startsWith("nd4j-native-") && n.contains("linux")) {
+            if (n.startsWith("nd4j-native-1") && n.contains("linux")) {
                 nd4j = n;
             }
         }

@@ -36,6 +36,10 @@ public final class SparkSessions {
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         // A speculative duplicate of a training task would be averaged twice (platform-notes.md).
         conf.setIfMissing("spark.speculation", "false");
+        // ND4J's native threads are GNU OpenMP threads, which spin when idle; next to Spark's own task threads
+        // that spinning cost a third of the multitask model's step time here (README, "Benchmarks"). The
+        // launcher sets the same for the driver and local mode.
+        conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
         // Hadoop's local file system writes .crc side files; they only clutter outputs here.
         conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "false");
         extraConf.forEach(conf::set);
