@@ -26,22 +26,8 @@ public final class SparkSessions {
      */
     public static SparkSession getOrCreate(String appName, String localMaster, Map<String, String> extraConf) {
         SparkConf conf = new SparkConf(true);
-        if (!conf.contains("spark.master")) {
-            conf.setMaster(localMaster);
-            // Small local runs do not need 200 shuffle partitions.
-            conf.setIfMissing("spark.sql.shuffle.partitions", "8");
-            conf.setIfMissing("spark.ui.enabled", "false");
-        }
+        applyDefaults(conf, localMaster);
         conf.setAppName(appName);
-        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
-        // A speculative duplicate of a training task would be averaged twice (platform-notes.md).
-        conf.setIfMissing("spark.speculation", "false");
-        // ND4J's native threads are GNU OpenMP threads, which spin when idle; next to Spark's own task threads
-        // that spinning cost a third of the multitask model's step time here (README, "Benchmarks"). The
-        // launcher sets the same for the driver and local mode.
-        conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
-        // Hadoop's local file system writes .crc side files; they only clutter outputs here.
-        conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "false");
         extraConf.forEach(conf::set);
         addGpuPlugin(conf);
         if (conf.getBoolean("spark.speculation", false)) {
@@ -51,6 +37,28 @@ public final class SparkSessions {
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         LOG.info("Spark {} session '{}' on {}", session.version(), appName, session.sparkContext().master());
         return session;
+    }
+
+    /**
+     * The settings mmspark applies unless the user (spark-submit, {@code spark.conf}) set them: a local master
+     * and small-run settings when none was given, speculation off, passive OpenMP waiting on executors.
+     */
+    static void applyDefaults(SparkConf conf, String localMaster) {
+        if (!conf.contains("spark.master")) {
+            conf.setMaster(localMaster);
+            // Small local runs do not need 200 shuffle partitions.
+            conf.setIfMissing("spark.sql.shuffle.partitions", "8");
+            conf.setIfMissing("spark.ui.enabled", "false");
+        }
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        // A speculative duplicate of a training task would be averaged twice (platform-notes.md).
+        conf.setIfMissing("spark.speculation", "false");
+        // ND4J's native threads are GNU OpenMP threads, which spin when idle; next to Spark's own task threads
+        // that spinning cost a third of the multitask model's step time here (README, "Benchmarks"). The
+        // launcher sets the same for the driver and local mode.
+        conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+        // Hadoop's local file system writes .crc side files; they only clutter outputs here.
+        conf.setIfMissing("spark.hadoop.fs.file.impl.disable.cache", "false");
     }
 
     /**
