@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -181,8 +183,22 @@ class StandaloneClusterIT {
         assertEquals(w.get("examples").asLong(), d.get("examples").asLong());
         assertEquals(w.get("loss").asDouble(), d.get("loss").asDouble(), 1e-3 * Math.abs(w.get("loss").asDouble()),
                 "epoch 2 loss of the disturbed run");
-        assertEquals(w.get("validationAccuracy").asDouble(), d.get("validationAccuracy").asDouble(), 0.01,
-                "validation accuracy of the disturbed run");
+        // The disturbed run ends where the whole one did: its parameters differ from the undisturbed run's by
+        // far less than epoch 2 moved them (a resume from the wrong round, or a lost round, would not). Not the
+        // validation accuracy: after two tiny epochs many predictions are near ties, and float summation order
+        // across executors flips some of them.
+        INDArray whole2 = parameters(dir.resolve("model/network.zip"));
+        INDArray whole1 = parameters(dir.resolve("model.work/checkpoints/epoch-000001/network.zip"));
+        INDArray disturbed2 = parameters(dir.resolve("model-b/network.zip"));
+        double moved = whole2.distance2(whole1);
+        double apart = whole2.distance2(disturbed2);
+        assertTrue(moved > 0, "epoch 2 changed the parameters");
+        assertTrue(apart < 0.05 * moved, "the disturbed run's parameters are " + apart + " from the undisturbed run's;"
+                + " epoch 2 moved them by " + moved);
+    }
+
+    private static INDArray parameters(Path networkZip) throws Exception {
+        return ComputationGraph.load(networkZip.toFile(), false).params().dup();
     }
 
     private static JsonNode metadata(Path model) throws Exception {
