@@ -138,4 +138,49 @@ public abstract class BatchBuilder implements Serializable {
         }
         return new org.nd4j.linalg.dataset.MultiDataSet(f.inputs(), labels, f.masks(), labelMasks);
     }
+
+    /**
+     * Token ids of {@code column} as a {@code [batch, 1, length]} input and its {@code [batch, length]} mask,
+     * length the longest usable row's; a row that may not use {@code modality} is all zeros, mask 0.
+     *
+     * @throws InputException naming the row when the ids are null although the modality is present, or an id
+     *         lies outside the {@code vocabSize} tokens the model was built with
+     */
+    protected static INDArray[] tokenIds(List<Row> rows, List<Set<String>> usable, String modality, String column,
+                                         int vocabSize) {
+        int[][] ids = new int[rows.size()][];
+        int length = 1;
+        for (int i = 0; i < rows.size(); i++) {
+            if (!usable.get(i).contains(modality)) {
+                continue;
+            }
+            int[] v = RowValues.ints(rows.get(i), column);
+            if (v == null) {
+                throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + column + " is null but "
+                        + modality + "_present is true");
+            }
+            for (int id : v) {
+                if (id < 0 || id >= vocabSize) {
+                    throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + column + " contains id " + id
+                            + ", outside the vocabulary of " + vocabSize + " tokens the model was trained with (is "
+                            + "this the feature table the model was trained on?)");
+                }
+            }
+            ids[i] = v;
+            length = Math.max(length, v.length);
+        }
+        float[] data = new float[rows.size() * length];
+        float[] mask = new float[rows.size() * length];
+        for (int i = 0; i < rows.size(); i++) {
+            if (ids[i] == null) {
+                continue;
+            }
+            for (int j = 0; j < ids[i].length; j++) {
+                data[i * length + j] = ids[i][j];
+                mask[i * length + j] = 1f;
+            }
+        }
+        return new INDArray[]{Nd4j.create(data, new long[]{rows.size(), 1, length}, 'c'),
+                Nd4j.create(mask, new long[]{rows.size(), length}, 'c')};
+    }
 }

@@ -64,41 +64,7 @@ public final class MisaBatchBuilder extends BatchBuilder {
     }
 
     private static INDArray[] tokens(List<Row> rows, List<Set<String>> usable, MisaSpec.Input in) {
-        String col = column(in);
-        int[][] ids = new int[rows.size()][];
-        int length = 1;
-        for (int i = 0; i < rows.size(); i++) {
-            if (!usable.get(i).contains(in.modality())) {
-                continue;
-            }
-            int[] v = RowValues.ints(rows.get(i), col);
-            if (v == null) {
-                throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + col + " is null but "
-                        + in.modality() + "_present is true");
-            }
-            for (int id : v) {
-                if (id < 0 || id >= in.vocabSize()) {
-                    throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + col + " contains id " + id
-                            + ", outside the vocabulary of " + in.vocabSize() + " tokens the model was trained with (is "
-                            + "this the feature table the model was trained on?)");
-                }
-            }
-            ids[i] = v;
-            length = Math.max(length, v.length);
-        }
-        float[] data = new float[rows.size() * length];
-        float[] mask = new float[rows.size() * length];
-        for (int i = 0; i < rows.size(); i++) {
-            if (ids[i] == null) {
-                continue;
-            }
-            for (int j = 0; j < ids[i].length; j++) {
-                data[i * length + j] = ids[i][j];
-                mask[i * length + j] = 1f;
-            }
-        }
-        return new INDArray[]{Nd4j.create(data, new long[]{rows.size(), 1, length}, 'c'),
-                Nd4j.create(mask, new long[]{rows.size(), length}, 'c')};
+        return tokenIds(rows, usable, in.modality(), column(in), in.vocabSize());
     }
 
     private static INDArray[] vectors(List<Row> rows, List<Set<String>> usable, MisaSpec.Input in) {

@@ -95,40 +95,6 @@ public final class MultitaskBatchBuilder extends BatchBuilder {
     }
 
     private INDArray[] tokens(List<Row> rows, List<Set<String>> usable, MultitaskSpec.TokenInput t) {
-        String column = t.modality() + "_ids";
-        int[][] ids = new int[rows.size()][];
-        int length = 1;
-        for (int i = 0; i < rows.size(); i++) {
-            if (!usable.get(i).contains(t.modality())) {
-                continue;
-            }
-            int[] v = RowValues.ints(rows.get(i), column);
-            if (v == null) {
-                throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + column + " is null but "
-                        + t.modality() + "_present is true");
-            }
-            for (int id : v) {
-                if (id < 0 || id >= t.vocabSize()) {
-                    throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + column + " contains id " + id
-                            + ", outside the vocabulary of " + t.vocabSize() + " tokens the model was trained with (is "
-                            + "this the feature table the model was trained on?)");
-                }
-            }
-            ids[i] = v;
-            length = Math.max(length, v.length);
-        }
-        float[] data = new float[rows.size() * length];
-        float[] mask = new float[rows.size() * length];
-        for (int i = 0; i < rows.size(); i++) {
-            if (ids[i] == null) {
-                continue;
-            }
-            for (int j = 0; j < ids[i].length; j++) {
-                data[i * length + j] = ids[i][j];
-                mask[i * length + j] = 1f;
-            }
-        }
-        return new INDArray[]{Nd4j.create(data, new long[]{rows.size(), 1, length}, 'c'),
-                Nd4j.create(mask, new long[]{rows.size(), length}, 'c')};
+        return tokenIds(rows, usable, t.modality(), t.modality() + "_ids", t.vocabSize());
     }
 }
