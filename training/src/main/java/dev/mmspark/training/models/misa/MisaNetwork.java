@@ -1,5 +1,7 @@
 package dev.mmspark.training.models.misa;
 
+import dev.mmspark.training.fusion.FusionOperator;
+import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.layers.MaskedGlobalPooling;
 import dev.mmspark.training.layers.MaskedGlobalPooling.Statistic;
 import dev.mmspark.training.model.Optimisation;
@@ -34,7 +36,10 @@ import java.util.List;
  *       fraction of an LSTM on CPUs and the representations MISA studies are the ones built on top of it;</li>
  *   <li>{@link MisaCore}: shared and private encoders, decoders, and the Transformer over the 2M vectors;</li>
  *   <li>the head on the fused vector: Linear(2Mh, 3h) + ReLU, dropout, Linear(3h, classes or 1) (official
- *       {@code fusion}: Linear, Dropout, ReLU, Linear -- dropout and ReLU commute);</li>
+ *       {@code fusion}: Linear, Dropout, ReLU, Linear -- dropout and ReLU commute). The fused vector is the
+ *       concatenation of the 2M Transformer outputs, as in the paper; with another {@link Fusions fusion
+ *       operator} ({@code model.fusion}) it is that operator over the M per-modality vectors [private_m;
+ *       shared_m] (2h each), so that a sweep can compare the final fusion like the multitask model's;</li>
  *   <li>{@link MisaLoss}: task loss plus the weighted similarity (CMD), difference and reconstruction losses.</li>
  * </ul>
  */
@@ -93,9 +98,13 @@ public final class MisaNetwork {
         int outputs = regression ? 1 : spec.classes().size();
         g.addVertex("misa_core", new MisaCore(mods, h, p.heads(), p.feedForward()), projected)
                 .addVertex("misa_fused", new SubsetVertex(0, (int) fused - 1), "misa_core")
-                .addVertex("misa_aux", new SubsetVertex((int) fused, (int) all - 1), "misa_core")
-                .addLayer("head_fc", new DenseLayer.Builder().nOut(3 * h).activation(Activation.RELU).build(),
-                        "misa_fused");
+                .addVertex("misa_aux", new SubsetVertex((int) fused, (int) all - 1), "misa_core");
+        String headIn = "misa_fused";
+        if (!p.officialFusion()) {
+            headIn = fuseModalities(g, Fusions.operator(p.fusion()),
+                    inputs.stream().map(MisaSpec.Input::modality).toList(), h, "misa_fused");
+        }
+        g.addLayer("head_fc", new DenseLayer.Builder().nOut(3 * h).activation(Activation.RELU).build(), headIn);
         DenseLayer.Builder out = new DenseLayer.Builder().nOut(outputs).activation(Activation.IDENTITY)
                 .weightInit(WeightInit.XAVIER);
         if (p.dropout() > 0) {
@@ -115,5 +124,25 @@ public final class MisaNetwork {
             }
         }
         return conf;
+    }
+
+    /**
+     * The fusion operator over one vector per modality: the Transformer output F is, token by token, the M
+     * private vectors then the M shared ones (see {@link MisaCore}); modality m's vector is [F_m; F_{M+m}].
+     * The network already runs without workspaces, which every SameDiff fusion vertex needs.
+     */
+    static String fuseModalities(GraphBuilder g, FusionOperator op, List<String> modalities, int h, String fused) {
+        int mods = modalities.size();
+        List<FusionOperator.Branch> branches = new ArrayList<>();
+        for (int m = 0; m < mods; m++) {
+            String name = modalities.get(m);
+            g.addVertex("misa_private_" + name, new SubsetVertex(m * h, (m + 1) * h - 1), fused)
+                    .addVertex("misa_shared_" + name, new SubsetVertex((mods + m) * h, (mods + m + 1) * h - 1),
+                            fused)
+                    .addVertex("misa_modality_" + name, new MergeVertex(), "misa_private_" + name,
+                            "misa_shared_" + name);
+            branches.add(new FusionOperator.Branch("misa_modality_" + name, 2 * h));
+        }
+        return op.fuse(g, "misa_fusion", branches).vertex();
     }
 }

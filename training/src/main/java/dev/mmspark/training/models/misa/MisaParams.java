@@ -4,6 +4,9 @@ import dev.mmspark.common.InputException;
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.features.FeatureTableMetadata;
+import dev.mmspark.training.fusion.ConcatFusion;
+import dev.mmspark.training.fusion.FusionSpec;
+import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.model.ModelParams;
 import dev.mmspark.training.model.Task;
 
@@ -33,15 +36,20 @@ import java.util.Locale;
  *   token_init = word_vectors  # token embeddings from the table's word vectors where it has them, or random
  *   embedding_dim = 100        # randomly initialised token embeddings
  *   patch_size = 8             # pixel images: non-overlapping patches of patch_size x patch_size pixels
+ *   fusion = concat            # the final fusion (paper: concatenation of the 2M Transformer outputs); any
+ *                              # name of dev.mmspark.training.fusion.Fusions, or { name = mlb, mm_dim = 600 }
  * }
  * </pre>
+ * With another operator than {@code concat}, the Transformer's outputs are grouped per modality -- modality
+ * m's private and shared vectors concatenated, 2h values -- and the operator fuses these M modality vectors
+ * (the operators' interface: one vector per modality); {@code concat} keeps the official graph unchanged.
  * The tuned variant the paper reports (dropout 0.2, diff 0.1, sim 0.3) is the same keys with other values.
  *
  * @param configPath where the section was read from, for messages (e.g. {@code train.model})
  */
 public record MisaParams(String configPath, List<String> modalities, int hidden, int encoderDim, int heads,
                          int feedForward, double dropout, int cmdMoments, LossWeights loss, TokenInit tokenInit,
-                         int embeddingDim, int patchSize) implements ModelParams {
+                         int embeddingDim, int patchSize, FusionSpec fusion) implements ModelParams {
 
     /** alpha, beta, gamma of the paper's objective. */
     public record LossWeights(double sim, double diff, double recon) implements Serializable {
@@ -51,6 +59,13 @@ public record MisaParams(String configPath, List<String> modalities, int hidden,
 
     public MisaParams {
         modalities = List.copyOf(modalities);
+        // a spec saved before the fusion key existed has none: it was the official concatenation
+        fusion = fusion == null ? FusionSpec.of(ConcatFusion.NAME) : fusion;
+    }
+
+    /** Whether the final fusion is the official concatenation (the graph of {@code declare-lab/MISA}). */
+    public boolean officialFusion() {
+        return ConcatFusion.NAME.equals(fusion.name());
     }
 
     public static MisaParams parse(Conf c) {
@@ -86,7 +101,9 @@ public record MisaParams(String configPath, List<String> modalities, int hidden,
         TokenInit init = c.enumValue("token_init", TokenInit.class, TokenInit.WORD_VECTORS);
         int dim = c.integer("embedding_dim", 100, n -> n >= 1 && n <= 10_000, "between 1 and 10000");
         int patch = c.integer("patch_size", 8, n -> n >= 1 && n <= 1024, "between 1 and 1024");
-        return new MisaParams(c.path(), mods, hidden, encoderDim, heads, ff, dropout, moments, w, init, dim, patch);
+        FusionSpec fusion = Fusions.parse(c, "fusion", ConcatFusion.NAME);
+        return new MisaParams(c.path(), mods, hidden, encoderDim, heads, ff, dropout, moments, w, init, dim, patch,
+                fusion);
     }
 
     @Override

@@ -174,6 +174,12 @@ class MisaLayersTest {
 
     /** x0..x2 -> Dense(tanh) each -> core -> (fused -> Dense logits) merged with the aux part -> loss. */
     private static ComputationGraph tinyNetwork(double task, double sim, double diff, double recon) {
+        return tinyNetwork(task, sim, diff, recon, null);
+    }
+
+    /** With {@code fusion}, the logits read that operator over the per-modality [private; shared] vectors. */
+    private static ComputationGraph tinyNetwork(double task, double sim, double diff, double recon,
+                                                dev.mmspark.training.fusion.FusionOperator fusion) {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
                 .seed(7).updater(new NoOp()).weightInit(WeightInit.XAVIER).graphBuilder();
         String[] proj = new String[M];
@@ -189,8 +195,10 @@ class MisaLayersTest {
         long all = MisaCore.outputSize(M, H);
         g.addVertex("core", new MisaCore(M, H, HEADS, FF), proj)
                 .addVertex("fused", new SubsetVertex(0, (int) fused - 1), "core")
-                .addVertex("aux", new SubsetVertex((int) fused, (int) all - 1), "core")
-                .addLayer("logits", new DenseLayer.Builder().nOut(C).activation(Activation.IDENTITY).build(), "fused")
+                .addVertex("aux", new SubsetVertex((int) fused, (int) all - 1), "core");
+        String headIn = fusion == null ? "fused"
+                : MisaNetwork.fuseModalities(g, fusion, List.of("a", "b", "c").subList(0, M), H, "fused");
+        g.addLayer("logits", new DenseLayer.Builder().nOut(C).activation(Activation.IDENTITY).build(), headIn)
                 .addVertex("loss_in", new MergeVertex(), "logits", "aux")
                 .addLayer("loss", new MisaLoss(M, H, C, false, 5, task, sim, diff, recon), "loss_in")
                 .setOutputs("loss");
@@ -237,6 +245,35 @@ class MisaLayersTest {
         }
         assertTrue(GradientChecks.check(new GradientCheckUtil.GraphConfig().net(tinyNetwork(1, 1, 0.3, 1)).inputs(x)
                 .labels(new INDArray[]{GRAD_LABELS}).subset(true).maxPerParam(2)), "MISA objective, official weights");
+    }
+
+    /**
+     * MISA's objective through a parametric final fusion (model.fusion = mlb, tiny sizes): the per-modality
+     * grouping of the Transformer outputs and the operator pass every gradient back into the core.
+     */
+    @Test
+    void gradientsThroughAFinalFusionOperator() {
+        Nd4j.getRandom().setSeed(13);
+        INDArray[] x = new INDArray[M];
+        for (int m = 0; m < M; m++) {
+            x[m] = Nd4j.rand(DataType.DOUBLE, 4, 2 + m).subi(0.5);
+        }
+        dev.mmspark.training.fusion.FusionOperator mlb = dev.mmspark.training.fusion.Fusions.operator(
+                new dev.mmspark.training.fusion.FusionSpec("mlb", java.util.Map.of("mm_dim", 6, "output_dim", 4)));
+        ComputationGraph net = tinyNetwork(1, 1, 0.3, 1, mlb);
+        // MLB ends in a ReLU (Cadene's default activ_output); biases initialised at exactly 0 would put outputs on
+        // its kink, where a finite difference is meaningless: move every fusion parameter off zero
+        for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : net.getVertices()) {
+            if (v.getVertexName().startsWith("misa_fusion") && v.numParams() > 0) {
+                for (INDArray p : v.paramTable(false).values()) {
+                    p.addi(Nd4j.rand(DataType.DOUBLE, p.shape()).subi(0.5).muli(0.4));
+                }
+            }
+        }
+        assertEquals(List.of("misa_private_b", "misa_shared_b"), net.getConfiguration().getVertexInputs()
+                .get("misa_modality_b"));
+        assertTrue(GradientChecks.check(new GradientCheckUtil.GraphConfig().net(net).inputs(x)
+                .labels(new INDArray[]{GRAD_LABELS}).subset(true).maxPerParam(1)), "MISA objective with an MLB fusion");
     }
 
     @Test

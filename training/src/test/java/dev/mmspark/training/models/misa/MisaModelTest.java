@@ -124,6 +124,41 @@ class MisaModelTest {
         }
     }
 
+    /** {@code model.fusion}: concat keeps the official graph; another operator fuses one vector per modality. */
+    @Test
+    void finalFusionComesFromConfig() {
+        MisaSpec official = spec(TINY);
+        assertTrue(official.params().officialFusion());
+        ComputationGraphConfiguration concat = official.graphConfiguration(MultitaskFixtures.optimisation(DataType.FLOAT));
+        assertTrue(concat.getVertices().keySet().stream().noneMatch(v -> v.startsWith("misa_modality_")));
+
+        MisaSpec gmu = spec(TINY + "fusion { name = gmu, dim = 5 }");
+        assertEquals("gmu", gmu.params().fusion().name());
+        ComputationGraphConfiguration conf = gmu.graphConfiguration(MultitaskFixtures.optimisation(DataType.FLOAT));
+        assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));
+        for (String m : List.of("image", "text", "tags")) {
+            assertEquals(List.of("misa_private_" + m, "misa_shared_" + m), conf.getVertexInputs().get("misa_modality_" + m));
+        }
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        // private_m then shared_m, h = 4 each: the head now reads GMU's 5 values instead of 2Mh = 24
+        assertArrayEquals(new long[]{5, 12}, net.getLayer("head_fc").getParam("W").shape());
+        List<Row> rows = List.of(
+                MultitaskFixtures.row("a", 0, MultitaskFixtures.image(1), new int[]{2, 3, 4}, new int[]{1}),
+                MultitaskFixtures.row("b", 1, MultitaskFixtures.image(2), new int[]{5}, null),
+                MultitaskFixtures.row("c", 2, null, new int[]{6, 7}, new int[]{2, 3}));
+        MultiDataSet batch = gmu.batchBuilder().build(rows, null, true);
+        double first = net.score(batch, false);
+        for (int i = 0; i < 60; i++) {
+            net.fit(batch);
+        }
+        double last = net.score(batch, false);
+        assertTrue(Double.isFinite(first) && last < first, "loss " + first + " -> " + last);
+
+        ConfigException e = assertThrows(ConfigException.class, () -> MisaParams.parse(Conf.parse("fusion = fancy")));
+        assertTrue(e.getMessage().contains("'fusion'") && e.getMessage().contains("mutan"), e.getMessage());
+    }
+
     @Test
     void trainsThroughTheDistributedTrainer() {
         String dir = TinyFeatureTable.scratch("misa");
