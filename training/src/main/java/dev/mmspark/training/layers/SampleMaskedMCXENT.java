@@ -17,6 +17,17 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  */
 public class SampleMaskedMCXENT extends LossMCXENT {
 
+    public SampleMaskedMCXENT() {
+    }
+
+    /**
+     * With {@link LossMCXENT}'s per-class weights {@code [1, classes]}: the loss of a sample of class k is
+     * multiplied by {@code weights[k]} (all equal: one weight for the whole loss).
+     */
+    public SampleMaskedMCXENT(INDArray weights) {
+        super(weights);
+    }
+
     /** The mask as one weight per example ({@code [n, 1]}), or null. */
     static INDArray perExample(INDArray mask, INDArray labels) {
         if (mask == null || mask.rank() != 2 || mask.size(1) == 1) {

@@ -24,7 +24,11 @@ public record Predictions(List<String> classes, float[][] probabilities, float[]
 
     /** The most probable class of row {@code i} (the first on ties). */
     public int predictedClass(int i) {
-        float[] p = probabilities[i];
+        return argmax(probabilities[i]);
+    }
+
+    /** The index of the largest value (the first on ties): the predicted class of a class distribution. */
+    public static int argmax(float[] p) {
         int best = 0;
         for (int k = 1; k < p.length; k++) {
             if (p[k] > p[best]) {

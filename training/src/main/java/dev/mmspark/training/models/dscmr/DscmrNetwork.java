@@ -1,11 +1,16 @@
 package dev.mmspark.training.models.dscmr;
 
+import dev.mmspark.training.fusion.FusionOperator;
+import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.layers.MaskedGlobalPooling;
+import dev.mmspark.training.layers.SampleMaskedMCXENT;
 import dev.mmspark.training.layers.SmallImageCnn;
 import dev.mmspark.training.model.Optimisation;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.graph.StackVertex;
@@ -13,8 +18,11 @@ import org.deeplearning4j.nn.conf.graph.UnstackVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
 
@@ -42,12 +50,28 @@ import java.util.List;
  * sentence-CNN features straight into its FC layers); {@link SmallImageCnn} for pixels; for tokens an
  * embedding (the table's word vectors, trainable) averaged over the real tokens. Weights are initialised
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default for the reference's layers.
+ *
+ * <p><b>Pair head</b> (only with {@code pair_fusion}; not in the paper): a second output,
+ * <pre>
+ *   common_image (u) ──┐
+ *                      ├─ pair_fusion (any {@link Fusions} operator) ── pair_classifier (softmax over the classes)
+ *   common_text  (v) ──┘
+ * </pre>
+ * trained by cross-entropy with a per-sample label mask equal to the pair flag ({@link SampleMaskedMCXENT}: only
+ * pairs contribute). {@code pair_weight} w scales it through the loss's per-class weights, all equal to w (so
+ * w = 1 adds no weights at all). DL4J averages an output layer's score over the whole minibatch B, masked rows
+ * counting 0, so the head adds w (1/B) sum over pairs of CE to DSCMR's L (whose terms average over the n
+ * pairs): with a share n/B of pairs below 1 the head's weight relative to L is w n/B. The gradient reaches the
+ * shared common layer and both subnetworks, i.e. it also shapes the retrieval space. Fusion operators that are
+ * not workspace-safe ({@link FusionOperator#workspacesSafe()}) turn DL4J's workspaces off for the whole network.
  */
 public final class DscmrNetwork {
     public static final String PAIR_FLAG = "pair_flag";
     public static final String STACK = "stack";
     public static final String COMMON = "common";
     public static final String PAIR = "pair";
+    /** The pair head's fusion vertex (prefix of the vertices the operator adds). */
+    public static final String PAIR_FUSION = "pair_fusion";
 
     private DscmrNetwork() {
     }
@@ -72,10 +96,16 @@ public final class DscmrNetwork {
 
     /** With another weight of the label-space loss than DSCMR's 1: tests isolate each loss term with it. */
     static ComputationGraphConfiguration build(DscmrSpec spec, Optimisation opt, double labelWeight) {
-        GraphBuilder g = opt.baseConfiguration()
+        DscmrParams.PairHead pairHead = spec.params().pair();
+        FusionOperator pairFusion = pairHead == null ? null : Fusions.operator(pairHead.fusion());
+        NeuralNetConfiguration.Builder base = opt.baseConfiguration()
                 .weightInit(WeightInit.UNIFORM)
-                .activation(Activation.RELU)
-                .graphBuilder();
+                .activation(Activation.RELU);
+        if (pairFusion != null && !pairFusion.workspacesSafe()) {
+            // SameDiff fusion vertices break under DL4J workspaces (see FusionOperator#workspacesSafe)
+            base.trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE);
+        }
+        GraphBuilder g = base.graphBuilder();
         DscmrParams.Role[] roles = DscmrParams.Role.values();
         for (DscmrParams.Role r : roles) {
             g.addInputs(input(r));
@@ -97,7 +127,19 @@ public final class DscmrNetwork {
                 PAIR_FLAG);
         g.addLayer(DscmrSpec.OUTPUT, new DscmrLoss(d, spec.classes().size(), labelWeight, spec.params().alpha(),
                 spec.params().beta()), PAIR);
-        g.setOutputs(DscmrSpec.OUTPUT);
+        if (pairFusion == null) {
+            g.setOutputs(DscmrSpec.OUTPUT);
+        } else {
+            FusionOperator.Fused fused = pairFusion.fuse(g, PAIR_FUSION, List.of(
+                    new FusionOperator.Branch(commonVertex(DscmrParams.Role.IMAGE), d),
+                    new FusionOperator.Branch(commonVertex(DscmrParams.Role.TEXT), d)));
+            SampleMaskedMCXENT loss = pairHead.weight() == 1.0 ? new SampleMaskedMCXENT()
+                    : new SampleMaskedMCXENT(Nd4j.valueArrayOf(new long[]{1, spec.classes().size()},
+                    pairHead.weight(), DataType.DOUBLE));
+            g.addLayer(DscmrSpec.PAIR_OUTPUT, new OutputLayer.Builder(loss).nOut(spec.classes().size())
+                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(), fused.vertex());
+            g.setOutputs(DscmrSpec.OUTPUT, DscmrSpec.PAIR_OUTPUT);
+        }
         ComputationGraphConfiguration conf = g.build();
         // DL4J M2.1's graph builder sets every layer's nIn from the inferred input types, overriding the
         // configured value; an embedding's nIn is its vocabulary size, not the width (1) of its id input.

@@ -4,7 +4,9 @@ import dev.mmspark.common.InputException;
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.features.FeatureTableMetadata;
-import dev.mmspark.features.ModalityKind;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.mmspark.training.fusion.FusionSpec;
+import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.layers.SmallImageCnn;
 import dev.mmspark.training.model.ModelParams;
 
@@ -30,6 +32,8 @@ import java.util.Locale;
  *     embedding_dim = 300      # token inputs with random init
  *   }
  *   text { hidden = [2048], ... }   # the same keys (reference TextNN: one FC(2048))
+ *   pair_fusion = mlb          # optional, absent by default: a pair head (not in the paper), see below
+ *   pair_weight = 1.0          # weight of the pair head's loss (only with pair_fusion)
  * }
  * </pre>
  *
@@ -40,10 +44,26 @@ import java.util.Locale;
  * text encoder that needs no extra training signal). The last {@code hidden} sizes of the two subnetworks must
  * be equal: the shared layer takes both.
  *
+ * <p><b>Pair head (an extension, not DSCMR).</b> The paper maps image and text separately into the common space
+ * and never fuses them. With {@code pair_fusion} set (any name of {@link Fusions}, or an object such as
+ * {@code { name = mlb, mm_dim = 600 }}, as the multitask model's {@code fusion}) the network also fuses a pair's
+ * two common-space representations u and v with that operator and classifies the fused vector with a softmax
+ * layer, trained by cross-entropy on the pairs only, weighted by {@code pair_weight}. Absent, the network and the
+ * saved spec are exactly DSCMR's.
+ *
+ * @param pair        the pair head, or null (DSCMR as published)
  * @param configPath where the section was read from, for messages (e.g. {@code train.model})
  */
 public record DscmrParams(String configPath, String imageModality, String textModality, int commonDim, double alpha,
-                          double beta, BranchParams image, BranchParams text) implements ModelParams {
+                          double beta, BranchParams image, BranchParams text,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) PairHead pair) implements ModelParams {
+
+    /**
+     * The optional pair head: {@code fusion} of a pair's common-space representations, then a softmax classifier
+     * whose cross-entropy (pairs only) is weighted by {@code weight}.
+     */
+    public record PairHead(FusionSpec fusion, double weight) implements Serializable {
+    }
 
     /** The two subnetworks. */
     public enum Role {
@@ -85,7 +105,20 @@ public record DscmrParams(String configPath, String imageModality, String textMo
                     + "equal the last size of '" + c.full("image.hidden") + "' (" + li + "): the shared common-space "
                     + "layer takes the output of both subnetworks");
         }
-        return new DscmrParams(c.path(), image, text, common, alpha, beta, ib, tb);
+        return new DscmrParams(c.path(), image, text, common, alpha, beta, ib, tb, pairHead(c));
+    }
+
+    private static PairHead pairHead(Conf c) {
+        double weight = c.number("pair_weight", 1.0, x -> x >= 0 && x <= 1e6, "in [0, 1e6]");
+        if (!c.has("pair_fusion")) {
+            if (c.has("pair_weight")) {
+                throw new ConfigException("config key '" + c.full("pair_weight") + "' is set, but '"
+                        + c.full("pair_fusion") + "' is not: the weight belongs to the pair head, which only exists "
+                        + "with a pair fusion");
+            }
+            return null;
+        }
+        return new PairHead(Fusions.parse(c, "pair_fusion", null), weight);
     }
 
     private static String modalityName(Conf mc, Role r) {

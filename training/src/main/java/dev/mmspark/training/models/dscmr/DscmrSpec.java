@@ -17,15 +17,15 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One DSCMR model resolved against a feature table: the user's {@link DscmrParams}, the class names and what
  * each subnetwork reads. Saved in the model's {@code metadata.json} and enough to rebuild the network.
  *
- * <p>DSCMR has no fusion step: the two modalities meet only in the shared layers and the losses. A
- * variant that fuses the pair (e.g. a joint head beside the retrieval losses) would add a
- * {@link dev.mmspark.training.fusion.FusionSpec} component here, read with
- * {@link dev.mmspark.training.fusion.Fusions#parse}, like the multitask model's.
+ * <p>DSCMR has no fusion step: the two modalities meet only in the shared layers and the losses. The optional
+ * pair head ({@link DscmrParams.PairHead}, {@code train.model.pair_fusion}) fuses a pair's two common-space
+ * representations with a fusion operator and classifies them, as a second network output.
  */
 public record DscmrSpec(DscmrParams params, List<String> classes, BranchInput image, BranchInput text)
         implements CommonSpaceSpec {
@@ -33,6 +33,8 @@ public record DscmrSpec(DscmrParams params, List<String> classes, BranchInput im
 
     /** The output vertex: the loss layer. */
     public static final String OUTPUT = "dscmr";
+    /** The pair head's output vertex (only with {@code pair_fusion}): a softmax over the classes. */
+    public static final String PAIR_OUTPUT = "pair_classifier";
 
     /** How a subnetwork's input arrives. */
     public enum Source { VECTOR, EMBEDDING, PIXELS, TOKENS }
@@ -93,13 +95,22 @@ public record DscmrSpec(DscmrParams params, List<String> classes, BranchInput im
     }
 
     /**
-     * One output, the loss layer; it needs both modalities, so samples with one are left out of training (their
-     * label mask is 0, and the pair flag the loss layer reads is 0) and the generic predictor answers them with
-     * the training prior.
+     * The loss layer; it needs both modalities, so samples with one are left out of training (their label mask is
+     * 0, and the pair flag the loss layer reads is 0) and the generic predictor answers them with the training
+     * prior. With a pair head, its classifier second: it needs both modalities too, so its label mask (built by
+     * {@link BatchBuilder}) is the pair flag; the generic predictor keeps answering from the first output on
+     * this tie.
      */
     @Override
     public List<ModelOutput> outputs() {
-        return List.of(new ModelOutput(OUTPUT, "it", modalities()));
+        ModelOutput dscmr = new ModelOutput(OUTPUT, "it", modalities());
+        return pairClassifier().map(p -> List.of(dscmr, p)).orElse(List.of(dscmr));
+    }
+
+    @Override
+    public Optional<ModelOutput> pairClassifier() {
+        return params.pair() == null ? Optional.empty()
+                : Optional.of(new ModelOutput(PAIR_OUTPUT, "it_pair", modalities()));
     }
 
     @Override
