@@ -7,13 +7,19 @@ import dev.mmspark.common.io.ContentHash;
 import dev.mmspark.common.io.Json;
 import dev.mmspark.evaluation.leaderboard.Leaderboard;
 import dev.mmspark.evaluation.leaderboard.ResultRow;
+import dev.mmspark.evaluation.metrics.ClassificationMetrics;
+import dev.mmspark.evaluation.metrics.ConfusionMetrics;
 import dev.mmspark.evaluation.samples.EvaluateConfig;
 import dev.mmspark.evaluation.samples.SampleEvaluation;
 import dev.mmspark.features.FeatureTable;
 import dev.mmspark.training.ModelMetadata;
 import dev.mmspark.training.TrainedModel;
 import dev.mmspark.training.model.BatchBuilder;
+import dev.mmspark.training.model.CommonSpaceSpec;
 import dev.mmspark.training.model.EmbeddingPredictor;
+import dev.mmspark.training.model.GraphPredictor;
+import dev.mmspark.training.model.ModelOutput;
+import dev.mmspark.training.model.Predictions;
 import dev.mmspark.training.model.RowValues;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -37,6 +43,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Evaluates a common-space model (DSCMR) by cross-modal retrieval on a split, on the executors, next to the
@@ -57,6 +64,11 @@ import java.util.Map;
  * One leaderboard row per method (metric set {@code retrieval}; models {@code dscmr}, {@code cca},
  * {@code raw_cosine}) with {@code map_i2t}, {@code map_t2i}, {@code map_avg}, {@code map_at_r_*},
  * {@code p_at_K_*} and {@code r_at_K_*}; "i2t" is the model's first modality querying its second.
+ *
+ * <p>A model with a pair classifier ({@link CommonSpaceSpec#pairClassifier()}: DSCMR with {@code pair_fusion})
+ * also gets {@code pair_accuracy} and {@code pair_macro_f1} in its row: that output's argmax on the evaluated
+ * rows that have both modalities, scored by {@link ConfusionMetrics} as the per-sample evaluation scores
+ * classifiers (details under {@code pair_classifier}). The retrieval metrics do not change.
  */
 public final class RetrievalEvaluation {
     private static final Logger LOG = LoggerFactory.getLogger(RetrievalEvaluation.class);
@@ -126,6 +138,30 @@ public final class RetrievalEvaluation {
                 .mapPartitions(it -> embed(it, bc.value(), modalities, batch));
         Scores modelScores = score(embedded, modalities, rc);
         bc.destroy();
+        Optional<ModelOutput> pairHead = model.spec() instanceof CommonSpaceSpec cs ? cs.pairClassifier()
+                : Optional.empty();
+        if (pairHead.isPresent()) {
+            ClassificationMetrics pm = pairClassification(jsc, evalRows, model.predictor(), pairHead.get(), batch);
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("output", pairHead.get().vertex());
+            d.put("fusion", SampleEvaluation.fusion(meta.spec()));
+            d.put("rows", pm.n());
+            d.put("rows_used", "labelled rows of the split with both " + modalities);
+            if (pm.n() > 0) {
+                modelScores.metrics().put("pair_accuracy", pm.accuracy());
+                modelScores.metrics().put("pair_macro_f1", pm.macroF1());
+                d.put("weighted_f1", pm.weightedF1());
+                d.put("confusion", pm.confusion());
+                LOG.info("Pair classifier of {} on {} {} pairs: accuracy {} macro-F1 {}", meta.model(), pm.n(),
+                        cfg.split(), format(pm.accuracy()), format(pm.macroF1()));
+            } else {
+                String note = "pair classifier not scored: no row of split '" + cfg.split() + "' has both "
+                        + modalities;
+                LOG.info(note);
+                notes.add(note);
+            }
+            modelScores.details().put("pair_classifier", d);
+        }
         String runId = SampleEvaluation.runId(meta);
         rows.add(modelRow(meta, runId, cfg, dataset, tablePath, table, n, modelScores, now));
         byMethod.put(meta.model(), modelScores.metrics());
@@ -205,6 +241,50 @@ public final class RetrievalEvaluation {
 
     private static Column[] columns(List<String> names) {
         return new LinkedHashSet<>(names).stream().map(functions::col).toArray(Column[]::new);
+    }
+
+    /**
+     * The confusion counts of {@code output} (a pair classifier) on the rows that it can use (both modalities),
+     * computed on the executors.
+     */
+    static ClassificationMetrics pairClassification(JavaSparkContext jsc, Dataset<Row> rows, GraphPredictor p,
+                                                    ModelOutput output, int batch) {
+        List<ModelOutput> outputs = p.spec().outputs();
+        int o = outputs.indexOf(output);
+        if (o < 0) {
+            throw new IllegalStateException("pair classifier " + output + " is not among the outputs " + outputs);
+        }
+        List<String> classes = p.classNames();
+        Broadcast<GraphPredictor> bc = jsc.broadcast(p);
+        try {
+            ConfusionMetrics total = rows.select(columns(p.spec().batchBuilder().columns())).javaRDD()
+                    .mapPartitions(it -> List.of(pairConfusion(it, bc.value(), o, batch)).iterator())
+                    .fold(new ConfusionMetrics(classes.size()), ConfusionMetrics::plus);
+            return total.metrics(classes);
+        } finally {
+            bc.destroy();
+        }
+    }
+
+    /** One partition's (label, argmax of output {@code o}) counts over the rows that output can use. */
+    static ConfusionMetrics pairConfusion(Iterator<Row> it, GraphPredictor p, int o, int batch) {
+        ConfusionMetrics cm = new ConfusionMetrics(p.classNames().size());
+        List<String> requires = p.spec().outputs().get(o).requires();
+        List<Row> rows = new ArrayList<>(batch);
+        while (it.hasNext()) {
+            rows.add(it.next());
+            if (rows.size() == batch || !it.hasNext()) {
+                GraphPredictor.Scores s = p.scores(rows, null);
+                for (int i = 0; i < rows.size(); i++) {
+                    if (s.usable().get(i).containsAll(requires)) {
+                        Row r = rows.get(i);
+                        cm.add(r.getInt(r.fieldIndex(BatchBuilder.LABEL_INDEX)), Predictions.argmax(s.values()[o][i]));
+                    }
+                }
+                rows.clear();
+            }
+        }
+        return cm;
     }
 
     /** The items of a partition: (0, image item) and (1, text item) per row that has them. */

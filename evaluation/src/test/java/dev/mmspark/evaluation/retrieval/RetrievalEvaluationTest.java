@@ -7,6 +7,7 @@ import dev.mmspark.common.io.Json;
 import dev.mmspark.evaluation.leaderboard.Leaderboard;
 import dev.mmspark.evaluation.leaderboard.LeaderboardConfig;
 import dev.mmspark.evaluation.leaderboard.ResultRow;
+import dev.mmspark.evaluation.metrics.ConfusionMetrics;
 import dev.mmspark.evaluation.samples.EvaluateConfig;
 import dev.mmspark.features.FeatureTable;
 import dev.mmspark.testing.SparkTestSession;
@@ -15,7 +16,10 @@ import dev.mmspark.training.EpochStats;
 import dev.mmspark.training.TrainConfig;
 import dev.mmspark.training.TrainedModel;
 import dev.mmspark.training.TrainedModels;
+import dev.mmspark.training.model.CommonSpaceSpec;
 import dev.mmspark.training.model.EmbeddingPredictor;
+import dev.mmspark.training.model.GraphPredictor;
+import dev.mmspark.training.model.Predictions;
 import dev.mmspark.training.testing.TinyFeatureTable;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -27,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +115,64 @@ class RetrievalEvaluationTest {
         JsonNode ccaDetails = Json.tree(r.rows().get(1).details()).get("cca");
         assertEquals(16, ccaDetails.get("components").asInt());
         assertTrue(ccaDetails.get("fit_pairs").asLong() > 10);
+    }
+
+    /**
+     * DSCMR with a pair head (MLB, a SameDiff fusion vertex, trained through the distributed trainer): its row
+     * gains pair_accuracy and pair_macro_f1 of the fused pair classifier on the test rows with both modalities --
+     * equal to the argmax of that output computed here -- and keeps every retrieval metric; the model without a
+     * head and the baselines get no pair metrics.
+     */
+    @Test
+    void pairClassifierMetricsOnlyForAModelWithAPairHead() {
+        String dir = TinyFeatureTable.scratch("dscmr-pair");
+        Conf root = Conf.parse("train {\nmodel { name = dscmr, common_dim = 8, image { hidden = [16], "
+                + "cnn_channels = [4, 8] }, text { hidden = [16] }, pair_fusion { name = mlb, mm_dim = 8, "
+                + "output_dim = 4 }, pair_weight = 0.5 }\nfeatures = \"" + table + "\"\noutput = \"" + dir
+                + "/model\"\nepochs = 1\nbatch_size_per_worker = 16\naveraging_frequency = 2\nworkers = 2\n"
+                + "learning_rate = 0.005\ncheckpoint.every_epochs = 0\n}");
+        TrainConfig cfg = TrainConfig.from(root.section("train"));
+        root.rejectUnknownKeys();
+        DistributedTrainer.Result trained = new DistributedTrainer(spark).train(cfg, false, false);
+        assertTrue(Double.isFinite(trained.metadata().history().get(0).loss()));
+        TrainedModel paired = TrainedModels.load(spark, cfg.output());
+
+        RetrievalEvaluation.Result r = RetrievalEvaluation.evaluate(spark, EvaluateConfig.from(Conf.parse("model = \""
+                + paired.path() + "\"\nbatch_size = 7\nretrieval { ks = [1, 5], block_size = 16 }\n")), paired);
+        Map<String, Double> m = r.byMethod().get("dscmr");
+        Map<String, Double> plain = RetrievalEvaluation.evaluate(spark, config("retrieval.baselines = []"), model)
+                .byMethod().get("dscmr");
+        assertFalse(plain.containsKey("pair_accuracy") || plain.containsKey("pair_macro_f1"), plain.toString());
+        assertFalse(r.byMethod().get("cca").containsKey("pair_accuracy"));
+        java.util.Set<String> expected = new java.util.LinkedHashSet<>(plain.keySet());
+        expected.add("pair_accuracy");
+        expected.add("pair_macro_f1");
+        assertEquals(expected, m.keySet());
+
+        // the distributed figures equal the argmax of the pair output on the driver
+        List<Row> pairs = FeatureTable.open(spark, table).split("test")
+                .where("label_index >= 0 AND image_present AND text_present").collectAsList();
+        GraphPredictor p = paired.predictor();
+        int o = p.spec().outputs().indexOf(((CommonSpaceSpec) paired.spec()).pairClassifier().orElseThrow());
+        assertEquals(1, o);
+        GraphPredictor.Scores s = p.scores(pairs, null);
+        ConfusionMetrics cm = new ConfusionMetrics(p.classNames().size());
+        long correct = 0;
+        for (int i = 0; i < pairs.size(); i++) {
+            int label = pairs.get(i).getInt(pairs.get(i).fieldIndex("label_index"));
+            int predicted = Predictions.argmax(s.values()[o][i]);
+            cm.add(label, predicted);
+            correct += label == predicted ? 1 : 0;
+        }
+        assertTrue(pairs.size() > 5, "test pairs: " + pairs.size());
+        assertEquals((double) correct / pairs.size(), m.get("pair_accuracy"), 1e-12);
+        assertEquals(cm.metrics(p.classNames()).macroF1(), m.get("pair_macro_f1"), 1e-12);
+
+        ResultRow row = r.rows().get(0);
+        assertEquals("mlb", row.fusion());
+        JsonNode d = Json.tree(row.details()).get("pair_classifier");
+        assertEquals(pairs.size(), d.get("rows").asLong());
+        assertEquals("pair_classifier", d.get("output").asText());
     }
 
     @Test

@@ -22,6 +22,10 @@ import java.util.Set;
  * </ul>
  *
  * A modality the row cannot use (absent, or withheld by the caller) is all zeros with an all-zero mask.
+ *
+ * <p>Labels come from {@link BatchBuilder}, one array per output of {@link DscmrSpec#outputs()}: with a pair
+ * head, a second one-hot array for the pair classifier whose label mask {@code [B, 1]} is 1 exactly where the
+ * pair flag is (the output requires both modalities), so only pairs train it.
  */
 public final class DscmrBatchBuilder extends BatchBuilder {
     private final DscmrSpec spec;
