@@ -1,10 +1,10 @@
 package dev.mmspark.training.models.dscmr;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.mmspark.common.InputException;
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.features.FeatureTableMetadata;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.mmspark.training.fusion.FusionSpec;
 import dev.mmspark.training.fusion.Fusions;
 import dev.mmspark.training.layers.SmallImageCnn;
@@ -51,8 +51,8 @@ import java.util.Locale;
  * layer, trained by cross-entropy on the pairs only, weighted by {@code pair_weight}. Absent, the network and the
  * saved spec are exactly DSCMR's.
  *
- * @param pair        the pair head, or null (DSCMR as published)
  * @param configPath where the section was read from, for messages (e.g. {@code train.model})
+ * @param pair       the pair head, or null (DSCMR as published; then absent from the saved spec's JSON)
  */
 public record DscmrParams(String configPath, String imageModality, String textModality, int commonDim, double alpha,
                           double beta, BranchParams image, BranchParams text,
