@@ -128,6 +128,20 @@ class ModelHeadsTest {
     }
 
     /**
+     * Structure only (DBP15K's first modality set): one token in the Transformer, so the meta weight is 1 and
+     * the joint embedding is the normalised structure embedding; the head must still build and train.
+     */
+    @Test
+    void meaformerSingleModalityGradients() {
+        AlignmentSpec spec = spec("name = meaformer, modalities = [structure], dim = 4, heads = 2,"
+                + " intermediate = 3, dropout = 0.2, tau = 0.5");
+        Map<Modality, Integer> dims = new EnumMap<>(Modality.class);
+        dims.put(Modality.STRUCTURE, 4);
+        SameDiff sd = trainingHead(spec, dims, 3, 13, new HashMap<>());
+        GradientChecks.assertGradientsMatch(sd, "MEAformer head, structure only", 1);
+    }
+
+    /**
      * MCLEA's fusion: with ω = (0, ln 3) the weights are softmax(ω) = (¼, ¾), so the joint embedding's blocks are
      * the normalised modality embeddings scaled by ¼ and ¾; an absent modality's block is zero.
      */

@@ -62,7 +62,7 @@ final class MEAformerGraph {
     }
 
     /** One side's outputs: early-fusion joint embedding and the late-fusion per-modality outputs. */
-    record SideOutputs(SDVariable joint, Map<Modality, SDVariable> hidden, SDVariable weights) {
+    record SideOutputs(SDVariable joint, Map<Modality, SDVariable> hidden, SDVariable weights /* null: one modality */) {
     }
 
     static HeadGraph build(MEAformerSpec spec, HeadBuilder b, boolean training) {
@@ -98,11 +98,19 @@ final class MEAformerGraph {
             x = out[0];
             probs = out[1];
         }
+        Map<Modality, SDVariable> hidden = new LinkedHashMap<>();
+        if (m == 1) {
+            // one modality: the softmax over one token is 1 whatever attention it receives, so the joint embedding
+            // is the normalised modality embedding. Built without the weighting ops, whose reductions over size-1
+            // axes fail in ND4J M2.1's backward pass (NPE in a reduce op; ModelHeadsTest#meaformerSingleModality*)
+            Modality mod = ms.get(0);
+            hidden.put(mod, Losses.l2Normalize(sd, x.reshape(-1, d)));
+            return new SideOutputs(Losses.l2Normalize(sd, emb.get(mod)), hidden, null);
+        }
         // meta weights: Σ over heads and over the attending tokens of the attention each modality receives
         SDVariable received = probs.sum(1).sum(1).div(Math.sqrt((double) m * heads));       // [B, M]
         SDVariable weights = sd.nn.softmax(received.add(keyBias));                            // [B, M]
         List<SDVariable> blocks = new ArrayList<>();
-        Map<Modality, SDVariable> hidden = new LinkedHashMap<>();
         for (int i = 0; i < m; i++) {
             Modality mod = ms.get(i);
             SDVariable wi = weights.mul(onehot(sd, b, m, i, 2)).sum(true, 1);               // [B, 1]
@@ -110,7 +118,7 @@ final class MEAformerGraph {
             SDVariable hi = x.mul(onehot(sd, b, m, i, 3)).sum(1);                           // [B, d]
             hidden.put(mod, Losses.l2Normalize(sd, hi));
         }
-        SDVariable joint = blocks.size() == 1 ? blocks.get(0) : sd.concat(1, blocks.toArray(new SDVariable[0]));
+        SDVariable joint = sd.concat(1, blocks.toArray(new SDVariable[0]));
         return new SideOutputs(joint, hidden, weights);
     }
 
