@@ -222,7 +222,7 @@ public final class DistributedTrainer {
                     // A training master per round, seeded by (seed, epoch, round): which worker fits which
                     // minibatch is then the same whether the epoch ran through or resumed at this round.
                     ParameterAveragingTrainingMaster master = trainingMaster(cfg, workers, epoch, r);
-                    master.setListeners(List.of(loss));
+                    master.setListeners(List.of(loss, new NativeMemory.Listener()));
                     SparkComputationGraph sparkNet = new SparkComputationGraph(jsc, net, master);
                     sparkNet.fitPaths(jsc.parallelize(part, Math.min(workers, part.size())),
                             new MinibatchFiles.Loader());

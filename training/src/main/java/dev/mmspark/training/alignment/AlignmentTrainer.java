@@ -1,5 +1,7 @@
 package dev.mmspark.training.alignment;
 
+import dev.mmspark.training.NativeMemory;
+
 import dev.mmspark.common.spark.Durations;
 import dev.mmspark.features.kg.KgTensors;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -331,16 +333,11 @@ public final class AlignmentTrainer {
         }
 
         /**
-         * Returns the step's off-heap buffers to the system. ND4J 1.0.0-M2.1 frees an array's native memory only
-         * when the Java GC collects the array, and a step over the whole graph allocates gigabytes off-heap while
-         * hardly touching the heap, so the GC rarely runs: MEAformer on a DBP15K-sized graph rose to 6-8 GB
-         * resident per worker (killed twice by the OOM killer with two workers). After a GC, JavaCPP frees the
-         * collected arrays' buffers ({@code deallocateReferences} does it now rather than on its own thread). A
-         * step takes a second or more, a GC of the small heap milliseconds.
+         * A MEAformer step over a DBP15K-sized graph allocates gigabytes off-heap (≈6-8 GB resident per worker
+         * without this); a step takes a second or more, a GC of the small heap milliseconds: see {@link NativeMemory}.
          */
         private static void releaseNativeMemory() {
-            System.gc();
-            org.bytedeco.javacpp.Pointer.deallocateReferences();
+            NativeMemory.release();
         }
 
         /** A network for this broadcast and spec: one per concurrent task, kept for the next rounds. */
