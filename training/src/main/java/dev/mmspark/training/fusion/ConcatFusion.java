@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Fusion by concatenation, [r_1; r_2; ...], the early-fusion baseline and the fusion of the multitask
- * model's bimodal and trimodal classifiers (Page-Fortin &amp; Chaib-draa 2019). No parameters.
+ * model's bimodal and trimodal classifiers (Page-Fortin &amp; Chaib-draa 2019). No parameters. With presence masks
+ * a missing modality's block is exactly 0 ({@link MaskedConcatVertex}).
  */
 public final class ConcatFusion implements FusionOperator {
     public static final String NAME = "concat";
@@ -17,6 +18,9 @@ public final class ConcatFusion implements FusionOperator {
         if (inputs.size() < 2) {
             throw new IllegalArgumentException("fusion '" + name + "' needs at least two inputs, got " + inputs);
         }
+        if (FusionOperator.withPresence(name, inputs)) {
+            return new VertexFusion(NAME, MaskedConcatVertex::new).fuse(graph, name, inputs);
+        }
         graph.addVertex(name, new MergeVertex(), inputs.stream().map(Branch::vertex).toArray(String[]::new));
         return new Fused(name, inputs.stream().mapToInt(Branch::size).sum());
     }
@@ -25,5 +29,11 @@ public final class ConcatFusion implements FusionOperator {
     @Override
     public boolean workspacesSafe() {
         return true;
+    }
+
+    /** With presence masks the concatenation is a SameDiff vertex ({@link MaskedConcatVertex}). */
+    @Override
+    public boolean workspacesSafe(boolean presence) {
+        return !presence;
     }
 }

@@ -13,8 +13,19 @@ import java.util.List;
  */
 public interface FusionOperator {
 
-    /** A representation to fuse: the vertex that outputs it and its size. */
-    record Branch(String vertex, int size) {
+    /**
+     * A representation to fuse: the vertex that outputs it, its size and, optionally, the vertex that outputs its
+     * presence mask ([batch, 1]: 1 where the sample has the modality, 0 where it is missing).
+     *
+     * <p>With presence masks (all branches or none), an operator fuses x_m p_m, so a missing modality is exactly
+     * the zero vector whatever its encoder made of the empty input, and operators that can leave a missing
+     * modality out do so (attention renormalises over the present ones, the weighted sum drops its term; README
+     * "Fusion operators" has the column). Without them the branch is taken as given.
+     */
+    record Branch(String vertex, int size, String presence) {
+        public Branch(String vertex, int size) {
+            this(vertex, size, null);
+        }
     }
 
     /** The fused representation: the vertex that outputs it and its size. */
@@ -37,5 +48,23 @@ public interface FusionOperator {
      */
     default boolean workspacesSafe() {
         return false;
+    }
+
+    /** {@link #workspacesSafe()} for a fusion whose branches come with presence masks (or not). */
+    default boolean workspacesSafe(boolean presence) {
+        return workspacesSafe();
+    }
+
+    /**
+     * Whether {@code inputs} carry presence masks: all of them or none (anything else is a programming error of
+     * the model that builds the graph).
+     */
+    static boolean withPresence(String name, List<Branch> inputs) {
+        long given = inputs.stream().filter(b -> b.presence() != null).count();
+        if (given != 0 && given != inputs.size()) {
+            throw new IllegalArgumentException("fusion " + name + ": presence masks must be given for all inputs or "
+                    + "none, got " + inputs);
+        }
+        return given > 0;
     }
 }

@@ -38,6 +38,13 @@ public abstract class FusionVertex extends SameDiffVertex {
     /** d_m, the size of each input, in the model's modality order. */
     protected int[] inputSizes;
 
+    /**
+     * Whether the vertex takes, after the N modality vectors, N presence masks p_m ([batch, 1], 1 = present):
+     * then it fuses x_m p_m and passes the masks to {@link #fuse(SameDiff, List, List, Map)}. False in models
+     * saved before masks existed (the field is absent from their JSON).
+     */
+    protected boolean presenceInputs;
+
     protected FusionVertex() {
     }
 
@@ -49,6 +56,16 @@ public abstract class FusionVertex extends SameDiffVertex {
         return inputSizes.clone();
     }
 
+    /** This vertex, taking presence masks after the modality vectors or not. */
+    public FusionVertex withPresenceInputs(boolean presence) {
+        this.presenceInputs = presence;
+        return this;
+    }
+
+    public boolean hasPresenceInputs() {
+        return presenceInputs;
+    }
+
     /** The size of the fused vector. */
     public abstract int outputSize();
 
@@ -58,16 +75,34 @@ public abstract class FusionVertex extends SameDiffVertex {
     /** The fused vector of {@code xs} (one [batch, d_m] variable per modality). */
     protected abstract SDVariable fuse(SameDiff sd, List<SDVariable> xs, Map<String, SDVariable> params);
 
+    /**
+     * The fused vector with presence masks {@code ps} ([batch, 1] each); {@code xs} are already multiplied by them.
+     * By default the operator's own computation on those zeroed vectors; operators that can leave a missing
+     * modality out override it.
+     */
+    protected SDVariable fuse(SameDiff sd, List<SDVariable> xs, List<SDVariable> ps, Map<String, SDVariable> params) {
+        return fuse(sd, xs, params);
+    }
+
     /** Name of the i-th input of the vertex. */
     protected static String inputName(int i) {
         return "x" + i;
     }
 
+    /** Name of the i-th presence mask input. */
+    protected static String presenceName(int i) {
+        return "p" + i;
+    }
+
     @Override
     public final void defineParametersAndInputs(SDVertexParams params) {
-        String[] names = new String[inputSizes.length];
-        for (int i = 0; i < names.length; i++) {
+        int n = inputSizes.length;
+        String[] names = new String[presenceInputs ? 2 * n : n];
+        for (int i = 0; i < n; i++) {
             names[i] = inputName(i);
+            if (presenceInputs) {
+                names[n + i] = presenceName(i);
+            }
         }
         params.defineInputs(names);
         defineParameters(params);
@@ -80,7 +115,17 @@ public abstract class FusionVertex extends SameDiffVertex {
         for (int i = 0; i < inputSizes.length; i++) {
             xs.add(layerInput.get(inputName(i)));
         }
-        return ExternalErrorsFix.output(sd, fuse(sd, xs, paramTable));
+        if (!presenceInputs) {
+            return ExternalErrorsFix.output(sd, fuse(sd, xs, paramTable));
+        }
+        List<SDVariable> ps = new ArrayList<>();
+        List<SDVariable> masked = new ArrayList<>();
+        for (int i = 0; i < inputSizes.length; i++) {
+            SDVariable p = layerInput.get(presenceName(i));
+            ps.add(p);
+            masked.add(xs.get(i).mul(p));
+        }
+        return ExternalErrorsFix.output(sd, fuse(sd, masked, ps, paramTable));
     }
 
     @Override
@@ -100,11 +145,18 @@ public abstract class FusionVertex extends SameDiffVertex {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType... vertexInputs) {
-        if (vertexInputs.length != inputSizes.length) {
-            throw new IllegalStateException(getClass().getSimpleName() + " expects " + inputSizes.length
-                    + " inputs, got " + vertexInputs.length);
+        int n = inputSizes.length;
+        if (vertexInputs.length != (presenceInputs ? 2 * n : n)) {
+            throw new IllegalStateException(getClass().getSimpleName() + " expects " + n + " inputs"
+                    + (presenceInputs ? " and " + n + " presence masks" : "") + ", got " + vertexInputs.length);
         }
-        for (int i = 0; i < vertexInputs.length; i++) {
+        for (int i = n; i < vertexInputs.length; i++) {
+            if (vertexInputs[i].getType() != InputType.Type.FF || vertexInputs[i].arrayElementsPerExample() != 1) {
+                throw new IllegalStateException(getClass().getSimpleName() + " presence mask " + (i - n)
+                        + ": expected a feed-forward vector of size 1, got " + vertexInputs[i]);
+            }
+        }
+        for (int i = 0; i < n; i++) {
             long size = vertexInputs[i].arrayElementsPerExample();
             if (vertexInputs[i].getType() != InputType.Type.FF || size != inputSizes[i]) {
                 throw new IllegalStateException(getClass().getSimpleName() + " input " + i + ": expected a "
@@ -126,12 +178,12 @@ public abstract class FusionVertex extends SameDiffVertex {
 
     @Override
     public int minVertexInputs() {
-        return inputSizes.length;
+        return presenceInputs ? 2 * inputSizes.length : inputSizes.length;
     }
 
     @Override
     public int maxVertexInputs() {
-        return inputSizes.length;
+        return minVertexInputs();
     }
 
     // ------------------------------------------------------------------ shared building blocks

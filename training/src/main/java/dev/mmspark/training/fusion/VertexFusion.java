@@ -2,6 +2,7 @@ package dev.mmspark.training.fusion;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
@@ -26,8 +27,13 @@ final class VertexFusion implements FusionOperator {
             throw new IllegalArgumentException("fusion '" + operator + "' (" + name + ") needs at least two inputs, got "
                     + inputs);
         }
-        FusionVertex v = vertex.apply(inputs.stream().mapToInt(Branch::size).toArray());
-        graph.addVertex(name, v, inputs.stream().map(Branch::vertex).toArray(String[]::new));
+        boolean presence = FusionOperator.withPresence(name, inputs);
+        FusionVertex v = vertex.apply(inputs.stream().mapToInt(Branch::size).toArray()).withPresenceInputs(presence);
+        List<String> in = new ArrayList<>(inputs.stream().map(Branch::vertex).toList());
+        if (presence) {
+            inputs.forEach(b -> in.add(b.presence()));
+        }
+        graph.addVertex(name, v, in.toArray(String[]::new));
         return new Fused(name, v.outputSize());
     }
 

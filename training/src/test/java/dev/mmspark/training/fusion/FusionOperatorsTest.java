@@ -21,6 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -143,6 +144,156 @@ public class FusionOperatorsTest {
         FusionSpec sBack = Json.read(Json.write(s), FusionSpec.class);
         assertEquals(Fusions.operator(s).fuse(inputs(sizes), "fuse", branches(sizes)),
                 Fusions.operator(sBack).fuse(inputs(sizes), "fuse", branches(sizes)));
+    }
+
+    // ------------------------------------------------------------------ presence masks
+
+    /** Inputs x0..x{N-1}, then presence masks p0..p{N-1} ([batch, 1]). */
+    private static GraphBuilder inputsWithPresence(int[] sizes) {
+        GraphBuilder g = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(11).updater(new NoOp())
+                .graphBuilder();
+        InputType[] types = new InputType[2 * sizes.length];
+        for (int m = 0; m < sizes.length; m++) {
+            g.addInputs("x" + m);
+            types[m] = InputType.feedForward(sizes[m]);
+        }
+        for (int m = 0; m < sizes.length; m++) {
+            g.addInputs("p" + m);
+            types[sizes.length + m] = InputType.feedForward(1);
+        }
+        return g.setInputTypes(types);
+    }
+
+    private static List<FusionOperator.Branch> branchesWithPresence(int[] sizes) {
+        List<FusionOperator.Branch> b = new ArrayList<>();
+        for (int m = 0; m < sizes.length; m++) {
+            b.add(new FusionOperator.Branch("x" + m, sizes[m], "p" + m));
+        }
+        return b;
+    }
+
+    /** Presence of 3 samples: modality m is missing from sample m (so each sample lacks one, none lacks all). */
+    private static INDArray[] presence(int n) {
+        INDArray[] ps = new INDArray[n];
+        for (int m = 0; m < n; m++) {
+            ps[m] = Nd4j.ones(DataType.DOUBLE, 3, 1);
+            ps[m].putScalar(m, 0, 0.0);
+        }
+        return ps;
+    }
+
+    private static INDArray[] concat(INDArray[] a, INDArray[] b) {
+        INDArray[] all = new INDArray[a.length + b.length];
+        System.arraycopy(a, 0, all, 0, a.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    private static ComputationGraph withPresence(String hocon, int[] sizes, boolean output) {
+        GraphBuilder g = inputsWithPresence(sizes);
+        FusionOperator.Fused f = Fusions.operator(spec(hocon)).fuse(g, "fuse", branchesWithPresence(sizes));
+        if (output) {
+            g.addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+                    .activation(Activation.SOFTMAX).build(), f.vertex()).setOutputs("out");
+        } else {
+            g.setOutputs(f.vertex());
+        }
+        ComputationGraph net = new ComputationGraph(g.build());
+        net.init();
+        return net;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("tinyCases")
+    void gradientCheckWithPresenceMasks(String hocon, int[] sizes) {
+        Nd4j.getRandom().setSeed(6);
+        ComputationGraph net = withPresence(hocon, sizes, true);
+        if (net.getVertex("fuse").numParams() > 0) {
+            for (Map.Entry<String, INDArray> p : net.getVertex("fuse").paramTable(false).entrySet()) {
+                if (p.getKey().startsWith("b")) {
+                    p.getValue().assign(Nd4j.rand(DataType.DOUBLE, p.getValue().shape()).muli(0.4).addi(0.2));
+                }
+            }
+        }
+        INDArray labels = Nd4j.create(new double[][]{{1, 0}, {0, 1}, {1, 0}});
+        assertTrue(GradientChecks.check(new GradientCheckUtil.GraphConfig().net(net).subset(true).maxPerParam(8)
+                .inputs(concat(randomInputs(3, sizes), presence(sizes.length))).labels(new INDArray[]{labels})),
+                hocon);
+    }
+
+    /**
+     * With presence masks, an absent modality's input values do not matter; every operator but attention and sum
+     * computes what it computes on that modality's zero vector (the README's "missing modality" column).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("tinyCases")
+    void presenceMasksZeroTheAbsentModality(String hocon, int[] sizes) {
+        Nd4j.getRandom().setSeed(7);
+        ComputationGraph masked = withPresence(hocon, sizes, false);
+        INDArray[] xs = randomInputs(3, sizes);
+        INDArray[] ps = presence(sizes.length);
+        INDArray[] zeroed = new INDArray[sizes.length];
+        INDArray[] scrambled = new INDArray[sizes.length];
+        for (int m = 0; m < sizes.length; m++) {
+            zeroed[m] = xs[m].mul(ps[m]);
+            scrambled[m] = xs[m].add(ps[m].rsub(1.0).mul(7.0));             // absent rows changed, present kept
+        }
+        INDArray y = masked.outputSingle(concat(xs, ps));
+        assertArrayEquals(y.ravel().toDoubleVector(), masked.outputSingle(concat(scrambled, ps)).ravel().toDoubleVector(), 1e-12,
+                hocon + ": an absent modality's values reach the output");
+        String name = spec(hocon).name();
+        if (!name.equals("attention") && !name.equals("sum")) {
+            GraphBuilder g = inputs(sizes);
+            FusionOperator.Fused f = Fusions.operator(spec(hocon)).fuse(g, "fuse", branches(sizes));
+            ComputationGraph plain = new ComputationGraph(g.setOutputs(f.vertex()).build());
+            if (masked.numParams() > 0) {
+                plain.init(masked.params().dup(), true);
+            } else {
+                plain.init();
+            }
+            assertArrayEquals(plain.outputSingle(zeroed).ravel().toDoubleVector(), y.ravel().toDoubleVector(), 1e-12,
+                    hocon);
+        }
+        ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(masked.getConfiguration().toJson());
+        assertEquals(masked.getConfiguration().getVertices().get("fuse"), back.getVertices().get("fuse"));
+        assertEquals(masked.getConfiguration().toJson(), back.toJson());
+    }
+
+    /**
+     * Attention by hand: with modality 1 absent the weights are (1, 0), so y = tanh(x_0 W_0 + b_0); with both absent
+     * y = 0. The weighted sum by hand: y = a_0 (x_0 W_0 + b_0), modality 1's bias left out.
+     */
+    @Test
+    void attentionAndSumLeaveAnAbsentModalityOut() {
+        int[] sizes = {2, 3};
+        INDArray x0 = Nd4j.create(new double[][]{{0.3, -0.7}, {0.5, 0.1}});
+        INDArray x1 = Nd4j.create(new double[][]{{0.2, 0.4, -0.1}, {-0.3, 0.6, 0.9}});
+        INDArray p0 = Nd4j.create(new double[][]{{1}, {0}});
+        INDArray p1 = Nd4j.create(new double[][]{{0}, {0}});
+        for (String hocon : List.of("{ name = attention, dim = 2 }", "{ name = sum, dim = 2 }")) {
+            ComputationGraph net = withPresence(hocon, sizes, false);
+            Map<String, INDArray> t = net.getVertex("fuse").paramTable(false);
+            t.get("b0").assign(Nd4j.create(new double[][]{{0.25, -0.5}}));
+            t.get("b1").assign(Nd4j.create(new double[][]{{0.75, 1.5}}));
+            INDArray y = net.outputSingle(x0, x1, p0, p1);
+            INDArray projected0 = x0.getRow(0, true).mmul(t.get("W0")).add(t.get("b0"));
+            INDArray expected0 = hocon.contains("attention") ? Transforms.tanh(projected0)
+                    : projected0.mul(t.get("a0"));
+            assertArrayEquals(expected0.toDoubleVector(), y.getRow(0).toDoubleVector(), 1e-12, hocon);
+            assertArrayEquals(new double[]{0, 0}, y.getRow(1).toDoubleVector(), 1e-12, hocon + ": nothing present");
+        }
+    }
+
+    @Test
+    void presenceMasksForSomeBranchesOnlyAreAnError() {
+        GraphBuilder g = inputsWithPresence(new int[]{2, 2});
+        List<FusionOperator.Branch> mixed = List.of(new FusionOperator.Branch("x0", 2, "p0"),
+                new FusionOperator.Branch("x1", 2));
+        for (String name : List.of("concat", "mlb")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Fusions.operator(spec(name)).fuse(g, "fuse_" + name, mixed));
+            assertTrue(e.getMessage().contains("presence masks must be given for all inputs or none"), e.getMessage());
+        }
     }
 
     /** The parameter values reference.py uses: 0.5 sin(0.61 j + 0.1 seed(name)), j the C-order index. */
