@@ -19,7 +19,9 @@ import java.util.Set;
  *   <li>everything else: vectors {@code [B, D, T]} (channels first, as DL4J's 1-D layers want), T the number of
  *       regions or patches, 1 for a single vector, or the longest sequence of the batch.</li>
  * </ul>
- * A modality the sample cannot use (absent, or dropped by the caller) is all zeros with an all-zero mask.
+ * A modality the sample cannot use (absent, or dropped by the caller) is all zeros with an all-zero mask. With a
+ * fusion operator other than the paper's concatenation, one presence input {@code [B, 1]} per modality follows
+ * (1 = the sample has it), for the operator's presence masks ({@link MisaNetwork#presence}).
  */
 public final class MisaBatchBuilder extends BatchBuilder {
     private final MisaSpec spec;
@@ -52,13 +54,22 @@ public final class MisaBatchBuilder extends BatchBuilder {
     @Override
     protected Features features(List<Row> rows, List<Set<String>> usable) {
         List<MisaSpec.Input> inputs = spec.inputs();
-        INDArray[] arrays = new INDArray[inputs.size()];
-        INDArray[] masks = new INDArray[inputs.size()];
-        for (int k = 0; k < inputs.size(); k++) {
+        int n = inputs.size();
+        boolean presence = !spec.params().officialFusion();
+        INDArray[] arrays = new INDArray[presence ? 2 * n : n];
+        INDArray[] masks = new INDArray[arrays.length];
+        for (int k = 0; k < n; k++) {
             INDArray[] am = inputs.get(k).source() == MisaSpec.Source.TOKENS
                     ? tokens(rows, usable, inputs.get(k)) : vectors(rows, usable, inputs.get(k));
             arrays[k] = am[0];
             masks[k] = am[1];
+            if (presence) {
+                float[] p = new float[rows.size()];
+                for (int i = 0; i < rows.size(); i++) {
+                    p[i] = usable.get(i).contains(inputs.get(k).modality()) ? 1f : 0f;
+                }
+                arrays[n + k] = Nd4j.create(p, new long[]{rows.size(), 1}, 'c');
+            }
         }
         return new Features(arrays, masks);
     }

@@ -23,6 +23,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -50,6 +51,11 @@ public final class MisaNetwork {
 
     public static String input(MisaSpec.Input in) {
         return "in_" + in.modality();
+    }
+
+    /** The presence input of a modality ([B, 1], 1 = the sample has it): only with a non-concat fusion. */
+    public static String presence(MisaSpec.Input in) {
+        return "present_" + in.modality();
     }
 
     public static String embedding(MisaSpec.Input in) {
@@ -89,6 +95,15 @@ public final class MisaNetwork {
                     m + "_pool");
             projected[k] = m + "_project";
         }
+        if (!p.officialFusion()) {
+            // presence masks for the fusion operator: a missing modality's vector is not zero after the encoders
+            // (relu(b), LayerNorm, the Transformer mixes tokens), so without them it would still be fused
+            types = Arrays.copyOf(types, 2 * inputs.size());
+            for (int k = 0; k < inputs.size(); k++) {
+                g.addInputs(presence(inputs.get(k)));
+                types[inputs.size() + k] = InputType.feedForward(1);
+            }
+        }
         g.setInputTypes(types);
         int mods = inputs.size();
         int h = p.hidden();
@@ -102,7 +117,8 @@ public final class MisaNetwork {
         String headIn = "misa_fused";
         if (!p.officialFusion()) {
             headIn = fuseModalities(g, Fusions.operator(p.fusion()),
-                    inputs.stream().map(MisaSpec.Input::modality).toList(), h, "misa_fused");
+                    inputs.stream().map(MisaSpec.Input::modality).toList(),
+                    inputs.stream().map(MisaNetwork::presence).toList(), h, "misa_fused");
         }
         g.addLayer("head_fc", new DenseLayer.Builder().nOut(3 * h).activation(Activation.RELU).build(), headIn);
         DenseLayer.Builder out = new DenseLayer.Builder().nOut(outputs).activation(Activation.IDENTITY)
@@ -128,10 +144,12 @@ public final class MisaNetwork {
 
     /**
      * The fusion operator over one vector per modality: the Transformer output F is, token by token, the M
-     * private vectors then the M shared ones (see {@link MisaCore}); modality m's vector is [F_m; F_{M+m}].
-     * The network already runs without workspaces, which every SameDiff fusion vertex needs.
+     * private vectors then the M shared ones (see {@link MisaCore}); modality m's vector is [F_m; F_{M+m}], with
+     * the modality's presence input ({@code presence}, null for none) as its presence mask (a missing modality is
+     * then left out as the operator defines: README "Fusion operators"). The network already runs without workspaces, which the fusion vertices need.
      */
-    static String fuseModalities(GraphBuilder g, FusionOperator op, List<String> modalities, int h, String fused) {
+    static String fuseModalities(GraphBuilder g, FusionOperator op, List<String> modalities, List<String> presence,
+                                 int h, String fused) {
         int mods = modalities.size();
         List<FusionOperator.Branch> branches = new ArrayList<>();
         for (int m = 0; m < mods; m++) {
@@ -141,7 +159,8 @@ public final class MisaNetwork {
                             fused)
                     .addVertex("misa_modality_" + name, new MergeVertex(), "misa_private_" + name,
                             "misa_shared_" + name);
-            branches.add(new FusionOperator.Branch("misa_modality_" + name, 2 * h));
+            branches.add(new FusionOperator.Branch("misa_modality_" + name, 2 * h,
+                    presence == null ? null : presence.get(m)));
         }
         return op.fuse(g, "misa_fusion", branches).vertex();
     }

@@ -197,7 +197,7 @@ class MisaLayersTest {
                 .addVertex("fused", new SubsetVertex(0, (int) fused - 1), "core")
                 .addVertex("aux", new SubsetVertex((int) fused, (int) all - 1), "core");
         String headIn = fusion == null ? "fused"
-                : MisaNetwork.fuseModalities(g, fusion, List.of("a", "b", "c").subList(0, M), H, "fused");
+                : MisaNetwork.fuseModalities(g, fusion, List.of("a", "b", "c").subList(0, M), null, H, "fused");
         g.addLayer("logits", new DenseLayer.Builder().nOut(C).activation(Activation.IDENTITY).build(), headIn)
                 .addVertex("loss_in", new MergeVertex(), "logits", "aux")
                 .addLayer("loss", new MisaLoss(M, H, C, false, 5, task, sim, diff, recon), "loss_in")

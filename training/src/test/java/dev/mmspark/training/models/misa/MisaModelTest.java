@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -157,6 +159,41 @@ class MisaModelTest {
 
         ConfigException e = assertThrows(ConfigException.class, () -> MisaParams.parse(Conf.parse("fusion = fancy")));
         assertTrue(e.getMessage().contains("'fusion'") && e.getMessage().contains("mutan"), e.getMessage());
+    }
+
+    /**
+     * With another fusion, each modality's presence reaches the operator: under the weighted sum a row without
+     * tags fuses exactly Σ over image and text of a_m (v_m W_m + b_m), v_m the [private; shared] vector.
+     */
+    @Test
+    void anAbsentModalityIsLeftOutOfTheFusion() {
+        MisaSpec sum = spec(TINY + "fusion { name = sum, dim = 5 }");
+        ComputationGraphConfiguration conf = sum.graphConfiguration(MultitaskFixtures.optimisation(DataType.FLOAT));
+        assertEquals(List.of("in_image", "in_text", "in_tags", "present_image", "present_text", "present_tags"),
+                conf.getNetworkInputs());
+        assertEquals(List.of("misa_modality_image", "misa_modality_text", "misa_modality_tags", "present_image",
+                "present_text", "present_tags"), conf.getVertexInputs().get("misa_fusion"));
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        List<Row> rows = List.of(
+                MultitaskFixtures.row("a", 0, MultitaskFixtures.image(1), new int[]{2, 3, 4}, new int[]{1}),
+                MultitaskFixtures.row("b", 1, MultitaskFixtures.image(2), new int[]{5}, null));
+        MultiDataSet batch = sum.batchBuilder().build(rows, null, false);
+        assertArrayEquals(new float[]{1, 0}, batch.getFeatures(5).toFloatVector(), "row b has no tags");
+        net.setLayerMaskArrays(batch.getFeaturesMaskArrays(), null);
+        Map<String, INDArray> acts = net.feedForward(batch.getFeatures(), false, false);
+        Map<String, INDArray> w = net.getVertex("misa_fusion").paramTable(false);
+        for (int r = 0; r < 2; r++) {
+            INDArray expected = Nd4j.zeros(DataType.FLOAT, 1, 5);
+            List<String> present = r == 0 ? List.of("image", "text", "tags") : List.of("image", "text");
+            for (String m : present) {
+                int k = List.of("image", "text", "tags").indexOf(m);
+                expected.addi(acts.get("misa_modality_" + m).getRow(r, true).mmul(w.get("W" + k)).addi(w.get("b" + k))
+                        .muli(w.get("a" + k)));
+            }
+            assertArrayEquals(expected.toFloatVector(), acts.get("misa_fusion").getRow(r).toFloatVector(), 1e-5f,
+                    "row " + r);
+        }
     }
 
     @Test
