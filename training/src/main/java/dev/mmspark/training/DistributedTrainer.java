@@ -187,7 +187,7 @@ public final class DistributedTrainer {
             }
             LOG.info("Training {} ({} parameters, {} outputs) on {} examples of {}: {} epochs, {} workers x {} "
                             + "examples per minibatch, averaging every {} minibatches, {} lr {}", def.name(),
-                    net.numParams(), spec.outputs().size(), examples, cfg.features(), cfg.epochs(), workers,
+                    TrainedModels.parameterCount(net), spec.outputs().size(), examples, cfg.features(), cfg.epochs(), workers,
                     cfg.batchSizePerWorker(), cfg.averagingFrequency(),
                     cfg.optimizer().name().toLowerCase(Locale.ROOT), cfg.learningRate());
 
@@ -299,7 +299,7 @@ public final class DistributedTrainer {
                     new ModelMetadata.Training(startedAt, Instant.now().toString(), (System.nanoTime() - start) / 1e9,
                             trainingSeconds, history.isEmpty() ? 0 : history.get(history.size() - 1).epoch(),
                             resumedFrom, workers, examples, trainingSeconds > 0 ? trained / trainingSeconds : 0,
-                            net.numParams()),
+                            TrainedModels.parameterCount(net)),
                     history, kept == null || kept.validationAccuracy() == null ? null : kept, prior);
             TrainedModels.write(out.fileSystem(), out.tempPath(), net, meta);
             out.commit();

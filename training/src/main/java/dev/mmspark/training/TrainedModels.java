@@ -45,6 +45,16 @@ public final class TrainedModels {
     private TrainedModels() {
     }
 
+    /**
+     * The number of trainable parameters of {@code net}: the length of its flattened parameter vector. Not
+     * {@code ComputationGraph#numParams()}, which in DL4J 1.0.0-M2.1 sums over the layers only and so leaves out
+     * every SameDiff vertex (the fusion operators, MISA's core): the fusion sweep's rows said 450,265 parameters
+     * for every operator of the synthetic model.
+     */
+    public static long parameterCount(ComputationGraph net) {
+        return net.params() == null ? 0 : net.params().length();
+    }
+
     public static TrainedModel load(SparkSession spark, String path) {
         return load(spark.sparkContext().hadoopConfiguration(), path);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.common.io.Json;
+import dev.mmspark.training.TrainedModels;
 import dev.mmspark.training.layers.GradientChecks;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -130,7 +131,7 @@ public class FusionOperatorsTest {
         ComputationGraph a = new ComputationGraph(conf);
         a.init();
         ComputationGraph b = new ComputationGraph(back);
-        if (a.numParams() > 0) {
+        if (TrainedModels.parameterCount(a) > 0) {
             b.init(a.params().dup(), true);
         } else {
             b.init();
@@ -246,7 +247,7 @@ public class FusionOperatorsTest {
             GraphBuilder g = inputs(sizes);
             FusionOperator.Fused f = Fusions.operator(spec(hocon)).fuse(g, "fuse", branches(sizes));
             ComputationGraph plain = new ComputationGraph(g.setOutputs(f.vertex()).build());
-            if (masked.numParams() > 0) {
+            if (TrainedModels.parameterCount(masked) > 0) {
                 plain.init(masked.params().dup(), true);
             } else {
                 plain.init();
@@ -282,6 +283,21 @@ public class FusionOperatorsTest {
             assertArrayEquals(expected0.toDoubleVector(), y.getRow(0).toDoubleVector(), 1e-12, hocon);
             assertArrayEquals(new double[]{0, 0}, y.getRow(1).toDoubleVector(), 1e-12, hocon + ": nothing present");
         }
+    }
+
+    /** DL4J's numParams() counts layers only; a model's reported size must include its fusion vertices. */
+    @Test
+    void parameterCountIncludesTheFusionVertex() {
+        GraphBuilder g = inputs(new int[]{3, 2});
+        FusionOperator.Fused f = Fusions.operator(spec("{ name = sum, dim = 4 }")).fuse(g, "fuse", branches(new int[]{3, 2}));
+        g.addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+                .activation(Activation.SOFTMAX).build(), f.vertex()).setOutputs("out");
+        ComputationGraph net = new ComputationGraph(g.build());
+        net.init();
+        long sum = (3 * 4 + 4 + 1) + (2 * 4 + 4 + 1);                         // W_m, b_m, a_m per modality
+        assertEquals(sum, net.getVertex("fuse").numParams());
+        assertEquals(sum + 4 * 2 + 2, TrainedModels.parameterCount(net));
+        assertEquals(4 * 2 + 2, net.numParams(), "DL4J's own count leaves the vertex out (why parameterCount exists)");
     }
 
     @Test
