@@ -30,7 +30,8 @@ import java.util.Set;
  *   name = synthetic-fusions            # recorded as sweep_id in every row
  *   features = [work/quickstart/features]   # feature tables (one axis)
  *   models = [multitask]                # registered model names (one axis)
- *   fusions = [concat]                  # train.model.fusion values (one axis); [] = the model's default
+ *   fusions = [concat, { name = mcb, mm_dim = 4000 }]   # train.model.fusion values (one axis); [] = the
+ *                                       # model's default; an object sets the operator's sizes (label mcb{mm_dim=4000})
  *   grid { learning_rate = [0.001, 0.003], "model.representation_dim" = [64, 128] }  # train keys x values
  *   random { samples = 0, seed = 1, params { learning_rate { min = 1e-4, max = 1e-2, scale = log } } }
  *   seeds = [1, 2, 3]                   # train.seed values (one axis)
@@ -76,7 +77,7 @@ public record SweepSpec(String name, List<String> features, List<String> models,
         }
         List<String> features = nonEmpty(c, "features", c.strings("features", List.of()));
         List<String> models = nonEmpty(c, "models", c.strings("models", List.of()));
-        List<String> fusions = c.strings("fusions", List.of());
+        List<String> fusions = fusionLabels(c);
         List<Long> seeds = new ArrayList<>();
         for (double s : nonEmpty(c, "seeds", c.numbers("seeds", List.of(), x -> x == Math.rint(x) && Math.abs(x) < 1e15,
                 "that are integers"))) {
@@ -282,7 +283,7 @@ public record SweepSpec(String name, List<String> features, List<String> models,
         overrides.add("train.output=" + quote(modelDir));
         overrides.add("train.model.name=" + quote(combo.model()));
         if (combo.fusion() != null) {
-            overrides.add("train.model.fusion=" + quote(combo.fusion()));
+            overrides.add("train.model.fusion=" + fusionOverride(combo.fusion()));
         }
         combo.params().forEach((k, v) -> overrides.add("train." + k + "=" + v.render(ConfigRenderOptions.concise())));
         overrides.add("train.seed=" + combo.seed());
@@ -304,6 +305,51 @@ public record SweepSpec(String name, List<String> features, List<String> models,
             throw new ConfigException("sweep '" + name + "', run " + combo.label() + " (sweep.train / sweep.evaluate"
                     + " with the run's values): " + e.getMessage());
         }
+    }
+
+    /**
+     * The fusion axis: names as given, objects ({@code { name = mcb, mm_dim = 4000 }}) as the label
+     * {@code mcb{mm_dim=4000}} (settings sorted), which is what the {@code fusion} column of the results holds.
+     */
+    static List<String> fusionLabels(Conf c) {
+        com.typesafe.config.ConfigValue v = c.rawValue("fusions");
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof com.typesafe.config.ConfigList list)) {
+            return c.strings("fusions", List.of());
+        }
+        List<String> out = new ArrayList<>();
+        for (com.typesafe.config.ConfigValue e : list) {
+            if (e instanceof com.typesafe.config.ConfigObject o) {
+                Object name = o.containsKey("name") ? o.get("name").unwrapped() : null;
+                if (!(name instanceof String n) || n.isBlank()) {
+                    throw new ConfigException("config key '" + c.full("fusions") + "': an operator object needs a "
+                            + "'name', found " + o.render(ConfigRenderOptions.concise()) + " (" + c.origin("fusions")
+                            + ")");
+                }
+                List<String> settings = new ArrayList<>();
+                new java.util.TreeMap<>(o.withoutKey("name")).forEach((k, x) -> settings.add(k + "=" + render(x)));
+                out.add(n + "{" + String.join(",", settings) + "}");
+            } else if (e.valueType() == com.typesafe.config.ConfigValueType.STRING) {
+                out.add((String) e.unwrapped());
+            } else {
+                throw new ConfigException("config key '" + c.full("fusions") + "': expected operator names or objects "
+                        + "such as { name = mcb, mm_dim = 4000 }, found " + e.render(ConfigRenderOptions.concise())
+                        + " (" + c.origin("fusions") + ")");
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The {@code train.model.fusion} value of a fusion label: a name, or {@code {name = …, settings}}. */
+    static String fusionOverride(String label) {
+        int brace = label.indexOf('{');
+        if (brace < 0) {
+            return quote(label);
+        }
+        String body = label.substring(brace + 1, label.length() - 1);
+        return "{name = " + quote(label.substring(0, brace)) + (body.isEmpty() ? "" : ", " + body) + "}";
     }
 
     private static String quote(String s) {

@@ -5,6 +5,7 @@ import dev.mmspark.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -66,6 +67,26 @@ class SweepSpecTest {
         Set<Object> draws = spec(random).combinations().stream().map(c -> c.params().get("learning_rate").unwrapped())
                 .collect(Collectors.toSet());
         assertEquals(4, draws.size());
+    }
+
+    /** An operator object on the fusion axis sets its sizes; its label is what the results' fusion column holds. */
+    @Test
+    void fusionObjectsSetTheOperatorsSizes() {
+        SweepSpec s = spec("fusions = [concat, { name = mcb, output_dim = 32, mm_dim = 400 }]");
+        assertEquals(List.of("concat", "mcb{mm_dim=400,output_dim=32}"), s.fusions());
+        SweepSpec.Combination mcb = s.combinations().stream().filter(c -> c.fusion().startsWith("mcb")).findFirst()
+                .orElseThrow();
+        assertEquals("multitask mcb{mm_dim=400,output_dim=32} seed=1", mcb.label());
+        SweepSpec.Resolved r = s.resolve(mcb, "/tmp/features", "/tmp/sweep/x", 1);
+        dev.mmspark.training.fusion.FusionSpec f =
+                ((dev.mmspark.training.models.multitask.MultitaskParams) r.train().modelParams()).fusion();
+        assertEquals(new dev.mmspark.training.fusion.FusionSpec("mcb", Map.of("mm_dim", 400, "output_dim", 32)), f);
+        ConfigException nameless = assertThrows(ConfigException.class, () -> spec("fusions = [{ mm_dim = 4 }]"));
+        assertTrue(nameless.getMessage().contains("'sweep.fusions': an operator object needs a 'name'"),
+                nameless.getMessage());
+        ConfigException badSize = assertThrows(ConfigException.class,
+                () -> spec("fusions = [{ name = mcb, mm_dim = -4 }]"));
+        assertTrue(badSize.getMessage().contains("mm_dim"), badSize.getMessage());
     }
 
     @Test

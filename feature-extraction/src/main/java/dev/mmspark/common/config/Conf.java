@@ -359,6 +359,14 @@ public final class Conf {
         return Collections.unmodifiableList(out);
     }
 
+    /**
+     * The value at {@code key} as parsed (null when absent), counted as used: for values of several shapes, such as
+     * a list whose entries are names or objects, that the caller validates itself.
+     */
+    public ConfigValue rawValue(String key) {
+        return value(key);
+    }
+
     /** A list of objects, each as its own view (e.g. the entries of a sweep's model list). */
     public List<Conf> sections(String key) {
         ConfigValue v = value(key);
