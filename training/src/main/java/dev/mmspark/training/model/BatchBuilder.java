@@ -60,6 +60,16 @@ public abstract class BatchBuilder implements Serializable {
      */
     protected abstract Features features(List<Row> rows, List<Set<String>> usable);
 
+    /**
+     * The inputs for {@code rows} when the caller also says whether it builds a training minibatch
+     * ({@code withLabels}: the trainer's minibatches) or an inference one (predictions, evaluation). A model
+     * whose training input differs from its inference input (TFR-Net's training-only frame drop) overrides this;
+     * by default both are {@link #features(List, List)}.
+     */
+    protected Features features(List<Row> rows, List<Set<String>> usable, boolean withLabels) {
+        return features(rows, usable);
+    }
+
     /** Every feature-table column {@link #build} reads, for a column-pruned scan of the Parquet table. */
     public final List<String> columns() {
         Set<String> cols = new LinkedHashSet<>();
@@ -100,7 +110,7 @@ public abstract class BatchBuilder implements Serializable {
             throw new IllegalArgumentException("cannot build an empty minibatch");
         }
         List<Set<String>> usable = usable(rows, available);
-        Features f = features(rows, usable);
+        Features f = features(rows, usable, withLabels);
         int n = rows.size();
         int width = task == Task.CLASSIFICATION ? classes : 1;
         float[][] target = new float[n][width];

@@ -1,0 +1,127 @@
+package dev.mmspark.training.models.tfrnet;
+
+import dev.mmspark.common.InputException;
+import dev.mmspark.features.FeatureTable;
+import dev.mmspark.training.model.BatchBuilder;
+import dev.mmspark.training.model.ModelOutput;
+import dev.mmspark.training.model.ModelSpec;
+import dev.mmspark.training.model.Optimisation;
+import dev.mmspark.training.model.Task;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * One TFR-Net model resolved against a feature table: the user's {@link TfrNetParams} plus, per modality, how its
+ * sequence is read and how long it is. TFR-Net's per-position Transformers over the feature axis (the official
+ * {@code trans_*_final}, whose width is the sequence length) need a fixed length per modality, so every sequence
+ * is cut or zero-padded to {@link Input#steps()}: text and tags are token sequences, an image is its backbone's
+ * region grid or a sequence of pixel patches, precomputed feature sequences (the CMU-MOSI format) are read as
+ * they are, and a single vector is a sequence of one.
+ *
+ * <p>One network output, {@value #OUTPUT}. An absent modality is fed as zeros with all-zero masks, like MISA's.
+ */
+public record TfrNetSpec(TfrNetParams params, Task task, List<String> classes, List<Input> inputs) implements ModelSpec {
+    private static final Logger LOG = LoggerFactory.getLogger(TfrNetSpec.class);
+    public static final String OUTPUT = "tfrnet";
+
+    /** How a modality's sequence is stored in the feature table. */
+    public enum Source {
+        /** Token ids {@code <m>_ids}, embedded. */
+        TOKENS,
+        /** A backbone's region grid {@code <m>_values} (R regions x D channels). */
+        REGIONS,
+        /** A backbone's pooled embedding {@code <m>_pooled}, a sequence of one. */
+        POOLED,
+        /** A vector {@code <m>_values}, a sequence of one. */
+        VECTOR,
+        /** A variable-length feature sequence {@code <m>_values} (len x D) with {@code <m>_length}. */
+        SEQUENCE,
+        /** Pixels {@code <m>_values} (C x H x W), cut into non-overlapping patches of C*p*p values. */
+        PATCHES
+    }
+
+    /**
+     * @param dim        per-position vector size entering the model (the embedding size for tokens)
+     * @param steps      the fixed sequence length T the model reads (longer sequences are cut)
+     * @param vocabSize  tokens only
+     * @param pretrained tokens only: the embedding starts from the table's word vectors
+     * @param channels   height width patch: pixel patches only
+     */
+    public record Input(String modality, Source source, int dim, int steps, int vocabSize, boolean pretrained,
+                        int channels, int height, int width, int patch) implements Serializable {
+        static Input tokens(String modality, int vocabSize, int dim, boolean pretrained, int steps) {
+            return new Input(modality, Source.TOKENS, dim, steps, vocabSize, pretrained, 0, 0, 0, 0);
+        }
+
+        static Input floats(String modality, Source source, int dim, int steps) {
+            return new Input(modality, source, dim, steps, 0, false, 0, 0, 0, 0);
+        }
+
+        static Input patches(String modality, int channels, int height, int width, int patch) {
+            return new Input(modality, Source.PATCHES, channels * patch * patch, (height / patch) * (width / patch), 0,
+                    false, channels, height, width, patch);
+        }
+
+        /** Values per position of the network input: 1 (a token id) or {@link #dim()}. */
+        public int inputChannels() {
+            return source == Source.TOKENS ? 1 : dim;
+        }
+    }
+
+    public TfrNetSpec {
+        classes = List.copyOf(classes);
+        inputs = List.copyOf(inputs);
+    }
+
+    @Override
+    public String modelName() {
+        return TfrNetModel.NAME;
+    }
+
+    @Override
+    public List<String> modalities() {
+        return inputs.stream().map(Input::modality).toList();
+    }
+
+    @Override
+    public List<ModelOutput> outputs() {
+        return List.of(new ModelOutput(OUTPUT, OUTPUT, List.of()));
+    }
+
+    @Override
+    public ComputationGraphConfiguration graphConfiguration(Optimisation optimisation) {
+        return TfrNetNetwork.build(this, optimisation);
+    }
+
+    /** Copies the table's word vectors into each pretrained token embedding. */
+    @Override
+    public void initialise(ComputationGraph network, FeatureTable table) {
+        for (Input in : inputs) {
+            if (in.source() != Source.TOKENS || !in.pretrained()) {
+                continue;
+            }
+            float[][] vectors = table.embeddings(in.modality());
+            if (vectors == null || vectors.length != in.vocabSize() || vectors[0].length != in.dim()) {
+                throw new InputException("feature table " + table.path() + ": the word vectors of '" + in.modality()
+                        + "' are " + (vectors == null ? "missing" : vectors.length + "x" + vectors[0].length)
+                        + ", expected " + in.vocabSize() + "x" + in.dim() + " (vocabulary x dimension)");
+            }
+            INDArray w = Nd4j.create(vectors).castTo(network.params().dataType());
+            network.getLayer(TfrNetNetwork.embedding(in)).setParam("W", w);
+            LOG.info("Initialised the '{}' embedding from the table's {}x{} word vectors", in.modality(),
+                    vectors.length, vectors[0].length);
+        }
+    }
+
+    @Override
+    public BatchBuilder batchBuilder() {
+        return new TfrNetBatchBuilder(this);
+    }
+}
