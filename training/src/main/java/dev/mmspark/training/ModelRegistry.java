@@ -6,6 +6,7 @@ import dev.mmspark.training.model.SampleModelDefinition;
 import dev.mmspark.training.models.dscmr.DscmrModel;
 import dev.mmspark.training.models.misa.MisaModel;
 import dev.mmspark.training.models.multitask.MultitaskModel;
+import dev.mmspark.training.models.tfrnet.TfrNetModel;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,7 +23,8 @@ public final class ModelRegistry {
     private static final Map<String, SampleModelDefinition> MODELS = register(
             new MultitaskModel(),
             new DscmrModel(),
-            new MisaModel());
+            new MisaModel(),
+            new TfrNetModel());
 
     private ModelRegistry() {
     }

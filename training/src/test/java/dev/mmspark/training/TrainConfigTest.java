@@ -52,9 +52,9 @@ class TrainConfigTest {
         MmsparkException e = assertThrows(MmsparkException.class,
                 () -> TrainConfig.from(Conf.parse("model { name = tate }", "train.conf", List.of())));
         assertEquals("config key 'model.name' (train.conf: 1): unknown model 'tate'; known models: dscmr, misa, "
-                + "multitask", e.getMessage());
+                + "multitask, tfrnet", e.getMessage());
         assertEquals(ExitCode.BAD_CONFIG, e.exitCode());
-        assertEquals(List.of("dscmr", "misa", "multitask"), List.copyOf(ModelRegistry.names()));
+        assertEquals(List.of("dscmr", "misa", "multitask", "tfrnet"), List.copyOf(ModelRegistry.names()));
     }
 
     @Test

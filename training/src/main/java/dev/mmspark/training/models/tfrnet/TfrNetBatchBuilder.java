@@ -90,7 +90,7 @@ public final class TfrNetBatchBuilder extends BatchBuilder {
                 Row r = rows.get(i);
                 float[] values = in.source() == TfrNetSpec.Source.TOKENS ? ids(r, in) : vectors(r, in);
                 int length = Math.min(t, values.length / c);
-                String id = RowValues.id(r);
+                String id = training ? sampleId(r) : "";
                 int base = i * c * 2 * t;
                 for (int p = 0; p < length; p++) {
                     boolean drop = dropped(seed, rate, id, in.modality(), p);
@@ -108,6 +108,15 @@ public final class TfrNetBatchBuilder extends BatchBuilder {
             arrays[2 * k + 1] = Nd4j.create(mask, new long[]{n, 2, t}, 'c');
         }
         return new Features(arrays, new INDArray[arrays.length]);
+    }
+
+    /** The sample id the frame drop is keyed on (the {@code id} column; RowValues.id quotes it for messages). */
+    private static String sampleId(Row r) {
+        int i = r.fieldIndex(ID);
+        if (r.isNullAt(i)) {
+            throw new InputException("a training row has no id; TFR-Net's frame drop is keyed on it");
+        }
+        return String.valueOf(r.get(i));
     }
 
     private static float[] ids(Row r, TfrNetSpec.Input in) {
