@@ -64,6 +64,17 @@ class TfrNetModelTest {
         assertEquals("concat", p.fusion().name());
     }
 
+    /** The example config parses, with the official MOSI sizes as its defaults. */
+    @Test
+    void exampleConfigParses() {
+        Conf root = Conf.load(new java.io.File("../conf/tfrnet-synthetic.conf"), List.of());
+        TrainConfig cfg = TrainConfig.from(root.section("train"));
+        TfrNetParams p = (TfrNetParams) cfg.modelParams();
+        assertEquals(List.of(1.0, 1.0, 1.0), p.loss().recon());
+        assertEquals(0.5, p.missingRate());
+        assertEquals(30, p.dim());
+    }
+
     @Test
     void badSettingsNameTheirKey() {
         ConfigException e = assertThrows(ConfigException.class, () -> TfrNetParams.parse(Conf.parse("dim = 10\nheads = 4")));
