@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The TFR-Net objective (Yuan et al., ACM MM 2021, eq. 9-11; term by term as in {@code thuiar/TFR-Net},
+ * The TFR-Net objective (Yuan et al., ACM MM 2021; term by term as in {@code thuiar/TFR-Net},
  * {@code models/missingTask/TFR_NET/model.py} {@code RECLoss} and {@code trains/missingTask/TFR_NET.py}) as one
  * SameDiff output layer:
  * <pre>
