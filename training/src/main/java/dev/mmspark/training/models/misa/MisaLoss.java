@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
 import org.nd4j.autodiff.samediff.SDIndex;
+import dev.mmspark.training.layers.CentralMomentDiscrepancy;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -148,26 +149,9 @@ public class MisaLoss extends SameDiffOutputLayer {
         return a == null ? b : a.add(b);
     }
 
-    /** sqrt(sum of squares + 1e-12) of all elements. */
-    private static SDVariable norm(SameDiff sd, SDVariable x) {
-        return sd.math.sqrt(x.mul(x).sum().add(NORM_EPSILON));
-    }
-
     /** Central moment discrepancy (Zellinger et al., ICLR 2017) of order K, unnormalised as in MISA's CMD. */
     static SDVariable cmd(SameDiff sd, SDVariable a, SDVariable b, int moments) {
-        SDVariable ma = a.mean(true, 0);
-        SDVariable mb = b.mean(true, 0);
-        SDVariable sa = a.sub(ma);
-        SDVariable sb = b.sub(mb);
-        SDVariable total = norm(sd, ma.sub(mb));
-        SDVariable pa = sa;
-        SDVariable pb = sb;
-        for (int k = 2; k <= moments; k++) {
-            pa = pa.mul(sa);
-            pb = pb.mul(sb);
-            total = total.add(norm(sd, pa.mean(true, 0).sub(pb.mean(true, 0))));
-        }
-        return total;
+        return CentralMomentDiscrepancy.of(sd, a, b, moments);
     }
 
     /** MISA's soft orthogonality constraint between two [B, h] representations. */

@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffOutputLayer;
 import org.nd4j.autodiff.samediff.SDIndex;
+import dev.mmspark.training.layers.CentralMomentDiscrepancy;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,7 +41,6 @@ import java.util.Objects;
 public class TfrNetLoss extends SameDiffOutputLayer {
     public static final String ACTIVATIONS = "tfrnet_out";
     static final double COUNT_EPSILON = 1e-4;
-    static final double NORM_EPSILON = 1e-12;
     static final int CMD_MOMENTS = 3;
 
     private int[] dims;
@@ -141,25 +141,9 @@ public class TfrNetLoss extends SameDiffOutputLayer {
         return c.mul(c).mul(0.5).add(a.sub(c));
     }
 
-    private static SDVariable norm(SameDiff sd, SDVariable x) {
-        return sd.math.sqrt(x.mul(x).sum().add(NORM_EPSILON));
-    }
-
     /** The official CMD (Zellinger et al. 2017, as in TFR-Net's model.py) over the rows of two [N, D] variables. */
     static SDVariable cmd(SameDiff sd, SDVariable a, SDVariable b, int moments) {
-        SDVariable ma = a.mean(true, 0);
-        SDVariable mb = b.mean(true, 0);
-        SDVariable sa = a.sub(ma);
-        SDVariable sb = b.sub(mb);
-        SDVariable total = norm(sd, ma.sub(mb));
-        SDVariable pa = sa;
-        SDVariable pb = sb;
-        for (int k = 2; k <= moments; k++) {
-            pa = pa.mul(sa);
-            pb = pb.mul(sb);
-            total = total.add(norm(sd, pa.mean(true, 0).sub(pb.mean(true, 0))));
-        }
-        return total;
+        return CentralMomentDiscrepancy.of(sd, a, b, moments);
     }
 
     @Override
