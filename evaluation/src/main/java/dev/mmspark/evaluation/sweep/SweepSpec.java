@@ -42,6 +42,8 @@ import java.util.Set;
  *   parallel_runs = 2                   # small runs trained at once
  *   small_run_max_rows = 50000          # auto: runs on tables with at most this many training rows are small
  *   train { ... }                       # base train settings (every train key except features/output)
+ *   per_model { misa { model { patch_size = 8 }, learning_rate = 0.0001 } }  # train settings of one model,
+ *                                       # over the base (models have different keys and defaults)
  *   evaluate { ... }                    # base evaluate settings (every evaluate key except model/features)
  * }
  * </pre>
@@ -49,7 +51,7 @@ import java.util.Set;
 public record SweepSpec(String name, List<String> features, List<String> models, List<String> fusions,
                         List<Axis> grid, List<Double> missingRates, List<Long> seeds, String rankBy, String output,
                         Execution execution, int parallelRuns, long smallRunMaxRows, Config trainBase,
-                        Config evaluateBase) {
+                        Map<String, Config> perModel, Config evaluateBase) {
 
     /** How runs are trained. */
     public enum Execution {
@@ -94,11 +96,36 @@ public record SweepSpec(String name, List<String> features, List<String> models,
         grid.addAll(randomAxes(c.section("random")));
         Config trainBase = c.has("train") ? c.section("train").raw() : ConfigFactory.empty();
         Config evaluateBase = c.has("evaluate") ? c.section("evaluate").raw() : ConfigFactory.empty();
-        for (String k : List.of("features", "output", "work_dir", "seed")) {
-            if (trainBase.hasPath(k)) {
-                throw new ConfigException("config key '" + c.full("train." + k) + "': a sweep sets it per run ("
-                        + (k.equals("seed") ? "use sweep.seeds" : k.equals("features") ? "use sweep.features"
-                        : "under sweep.output") + ")");
+        // Settings of one model over the base: the models of one sweep have different keys (MISA's
+        // patch_size means nothing to the multitask model) and different official defaults.
+        Map<String, Config> perModel = new LinkedHashMap<>();
+        if (c.has("per_model")) {
+            Conf pm = c.section("per_model");
+            for (String m : new java.util.TreeSet<>(pm.keys())) {
+                if (!models.contains(m)) {
+                    throw new ConfigException("config key '" + pm.full(m) + "': '" + m + "' is not one of sweep.models "
+                            + models + " (" + pm.origin(m) + ")");
+                }
+                perModel.put(m, pm.section(m).raw());
+            }
+            c.stringMap("per_model");
+        }
+        Map<String, Config> trainSections = new LinkedHashMap<>();
+        trainSections.put("train", trainBase);
+        perModel.forEach((m, t) -> trainSections.put("per_model." + m, t));
+        for (Map.Entry<String, Config> e : trainSections.entrySet()) {
+            for (String k : List.of("features", "output", "work_dir", "seed")) {
+                if (e.getValue().hasPath(k)) {
+                    throw new ConfigException("config key '" + c.full(e.getKey() + "." + k) + "': a sweep sets it per"
+                            + " run (" + (k.equals("seed") ? "use sweep.seeds" : k.equals("features")
+                            ? "use sweep.features" : "under sweep.output") + ")");
+                }
+            }
+            for (String k : List.of("model.name", "model.fusion", "workers")) {
+                if (e.getValue() != trainBase && e.getValue().hasPath(k)) {
+                    throw new ConfigException("config key '" + c.full(e.getKey() + "." + k) + "': a sweep sets it per"
+                            + " run (use sweep.models, sweep.fusions, sweep.train.workers)");
+                }
             }
         }
         for (String k : List.of("model", "features", "sweep_id")) {
@@ -112,7 +139,7 @@ public record SweepSpec(String name, List<String> features, List<String> models,
         c.stringMap("evaluate");
         c.stringMap("grid");
         SweepSpec spec = new SweepSpec(name, features, models, fusions, grid, rates, seeds, rankBy, output, execution,
-                parallel, smallRows, trainBase, evaluateBase);
+                parallel, smallRows, trainBase, Map.copyOf(perModel), evaluateBase);
         for (Combination combo : spec.combinations()) {
             spec.resolve(combo, features.get(0), output + "/validation", 1);
         }
@@ -293,7 +320,9 @@ public record SweepSpec(String name, List<String> features, List<String> models,
         overrides.add("evaluate.sweep_id=" + quote(name));
         overrides.add("evaluate.missing.modality_rates=" + ConfigValueFactory.fromIterable(missingRates)
                 .render(ConfigRenderOptions.concise()));
-        Config base = ConfigFactory.empty().withValue("train", trainBase.root())
+        Config trainOfModel = perModel.containsKey(combo.model())
+                ? perModel.get(combo.model()).withFallback(trainBase) : trainBase;
+        Config base = ConfigFactory.empty().withValue("train", trainOfModel.root())
                 .withValue("evaluate", evaluateBase.root());
         try {
             Conf conf = Conf.of(base, "sweep '" + name + "'", overrides);

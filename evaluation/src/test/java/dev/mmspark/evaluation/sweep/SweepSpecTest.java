@@ -109,4 +109,47 @@ class SweepSpecTest {
         ConfigException unknown = assertThrows(ConfigException.class, () -> spec("parallel_run = 2"));
         assertTrue(unknown.getMessage().contains("sweep.parallel_run"), unknown.getMessage());
     }
+
+    /** Models of one sweep have their own keys: per_model settings apply to that model's runs only. */
+    @Test
+    void perModelSettingsApplyToTheirModelOnly() {
+        String hocon = """
+                sweep {
+                  name = t
+                  features = [/tmp/features]
+                  models = [multitask, misa]
+                  seeds = [1]
+                  output = /tmp/sweep
+                  train { epochs = 1, learning_rate = 0.002 }
+                  per_model {
+                    multitask { model { representation_dim = 16 } }
+                    misa { model { hidden = 24 }, learning_rate = 0.0001 }
+                  }
+                }
+                """;
+        Conf root = Conf.parse(hocon, "test.conf", List.of());
+        SweepSpec s = SweepSpec.from(root.section("sweep"));
+        root.rejectUnknownKeys();
+        Map<String, SweepSpec.Resolved> byModel = s.combinations().stream().collect(Collectors.toMap(
+                SweepSpec.Combination::model, c -> s.resolve(c, "/tmp/features", "/tmp/sweep/x", 1)));
+        assertEquals(0.002, byModel.get("multitask").train().learningRate());
+        assertEquals(0.0001, byModel.get("misa").train().learningRate());
+        assertEquals(1, byModel.get("misa").train().epochs());
+        assertEquals(24, ((dev.mmspark.training.models.misa.MisaParams) byModel.get("misa").train().modelParams())
+                .hidden());
+        assertEquals(16, ((dev.mmspark.training.models.multitask.MultitaskParams) byModel.get("multitask").train()
+                .modelParams()).representationDim());
+
+        ConfigException notInModels = assertThrows(ConfigException.class, () -> SweepSpec.from(Conf.parse(
+                hocon.replace("misa { model", "tfrnet { model"), "test.conf", List.of()).section("sweep")));
+        assertTrue(notInModels.getMessage().contains("sweep.per_model.tfrnet")
+                && notInModels.getMessage().contains("[multitask, misa]"), notInModels.getMessage());
+        ConfigException sweepOwned = assertThrows(ConfigException.class, () -> SweepSpec.from(Conf.parse(
+                hocon.replace("hidden = 24", "hidden = 24, fusion = sum"), "test.conf", List.of()).section("sweep")));
+        assertTrue(sweepOwned.getMessage().contains("sweep.per_model.misa.model.fusion"), sweepOwned.getMessage());
+        // a key of the wrong model is caught at load, naming the run it would break
+        ConfigException wrongModel = assertThrows(ConfigException.class, () -> SweepSpec.from(Conf.parse(
+                hocon.replace("hidden = 24", "representation_dim = 24"), "test.conf", List.of()).section("sweep")));
+        assertTrue(wrongModel.getMessage().contains("run misa"), wrongModel.getMessage());
+    }
 }
