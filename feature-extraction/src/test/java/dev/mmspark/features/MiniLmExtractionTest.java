@@ -135,8 +135,13 @@ class MiniLmExtractionTest {
     }
 
     @Test
-    void tooLongFailsWithTheKeyToChange() {
-        String msg = Failures.message(() -> FeatureExtractionTest.extract(dataset.toString(),
+    void tooLongFailsWithTheKeyToChange() throws Exception {
+        // one too-long text only: with several, which one a task meets first depends on scheduling
+        Path dir = tmp.resolve("long-ds");
+        Files.createDirectories(dir);
+        Path ds = TestData.manifest(dir, line("hello", "train", "a", "Hello, world!"),
+                line("dog", "train", "b", "a happy dog plays in the park"));
+        String msg = Failures.message(() -> FeatureExtractionTest.extract(ds.toString(),
                 tmp.resolve("fail").toString(), "text { too_long = fail, bert { enabled = true, max_tokens = 8 } }"));
         assertEquals("samples.jsonl:2 (sample 'dog'): text has 7 MiniLM word pieces, more than "
                 + "extract.text.bert.max_tokens = 8 minus 2 for [CLS] and [SEP] (set extract.text.too_long = truncate"
