@@ -39,8 +39,24 @@ public record ExtractionConfig(String output, Image image, Text text, Tags tags,
             implements Serializable {
     }
 
-    /** Optional BERT-family encoder (all-MiniLM-L6-v2 through ONNX Runtime) giving token and sentence vectors. */
-    public record Bert(boolean enabled, int maxTokens, int batchSize) implements Serializable {
+    /**
+     * Optional BERT-family encoder (the quantised all-MiniLM-L6-v2 through ONNX Runtime) giving a sentence
+     * vector (modality {@code name}, kind vector) and the word-piece vectors (modality {@code name_tokens},
+     * kind sequence) of every text.
+     *
+     * @param maxTokens      word pieces per text, [CLS] and [SEP] included
+     * @param batchSize      texts per forward pass (1: every text alone; see MiniLmEncoder on why that is the default)
+     * @param name           modality name of the sentence vector; the token vectors are {@code name + "_tokens"}
+     * @param sentenceVector whether to write the sentence vector modality
+     * @param tokenVectors   whether to write the token vector sequence modality
+     * @param dropUrls       remove URLs before tokenising (as the word tokenizer does)
+     * @param threads        ONNX Runtime intra-op threads per executor JVM
+     */
+    public record Bert(boolean enabled, int maxTokens, int batchSize, String name, boolean sentenceVector,
+                       boolean tokenVectors, boolean dropUrls, int threads) implements Serializable {
+        public String tokensName() {
+            return name + "_tokens";
+        }
     }
 
     public record Tags(int maxTags, int minCount, int maxVocab) implements Serializable {
@@ -91,9 +107,25 @@ public record ExtractionConfig(String output, Image image, Text text, Tags tags,
         boolean unl = tc.bool("word2vec_use_unlabeled", true);
         long seed = tc.longValue("seed", 42, s -> true, "");
         Conf bc = tc.section("bert");
-        Bert bert = new Bert(bc.bool("enabled", false),
-                bc.integer("max_tokens", 64, n -> n >= 4 && n <= 512, "between 4 and 512"),
-                bc.integer("batch_size", 32, n -> n >= 1 && n <= 1024, "between 1 and 1024"));
+        boolean bertOn = bc.bool("enabled", false);
+        String bertName = bc.string("name", "text_minilm");
+        if (!bertName.matches("[a-z][a-z0-9_]*")) {
+            throw new ConfigException("config key '" + bc.full("name") + "': expected a modality name (lower-case "
+                    + "letters, digits, '_'), found '" + bertName + "'");
+        }
+        boolean sentence = bc.bool("sentence_vector", true);
+        boolean tokenVectors = bc.bool("token_vectors", true);
+        if (bertOn && !sentence && !tokenVectors) {
+            throw new ConfigException("config key '" + bc.full("enabled") + "' is true but both '"
+                    + bc.full("sentence_vector") + "' and '" + bc.full("token_vectors") + "' are false; nothing to "
+                    + "write");
+        }
+        Bert bert = new Bert(bertOn,
+                // all-MiniLM-L6-v2 has 512 positions; it was trained on up to 128 word pieces (tokenizer.json)
+                bc.integer("max_tokens", 128, n -> n >= 4 && n <= 512, "between 4 and 512"),
+                bc.integer("batch_size", 1, n -> n >= 1 && n <= 1024, "between 1 and 1024"),
+                bertName, sentence, tokenVectors, bc.bool("drop_urls", true),
+                bc.integer("threads", 1, n -> n >= 1 && n <= 256, "between 1 and 256"));
         Text text = new Text(maxTokens, tooLong, lower, minCount, maxVocab, vectors, vectorsPath, dim, iters, window,
                 unl, seed, bert);
 

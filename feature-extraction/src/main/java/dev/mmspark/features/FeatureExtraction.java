@@ -14,8 +14,10 @@ import dev.mmspark.features.ExtractionConfig.ImageMode;
 import dev.mmspark.features.image.ImageBackbone;
 import dev.mmspark.features.image.ImageDecoder;
 import dev.mmspark.features.image.ImagePreprocessor;
+import dev.mmspark.features.text.MiniLmEncoder;
 import dev.mmspark.features.text.Tokenizer;
 import dev.mmspark.features.text.Vocabulary;
+import dev.mmspark.features.text.WordPieceTokenizer;
 import dev.mmspark.features.text.WordVectors;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -73,6 +75,11 @@ import java.util.TreeSet;
  *   embeddings/text/   Parquet (id, vector float[])      word vectors in vocabulary order
  *   metadata.json
  * </pre>
+ *
+ * <p>With {@code extract.text.bert.enabled}, every text is also embedded by the quantised all-MiniLM-L6-v2
+ * ({@link MiniLmEncoder}, ONNX Runtime, one session per executor JVM): its sentence vector becomes a vector
+ * modality ({@code text_minilm} by default) and its word-piece vectors a sequence modality
+ * ({@code text_minilm_tokens}), in the columns every precomputed vector and sequence has.
  */
 public final class FeatureExtraction {
     private static final Logger LOG = LoggerFactory.getLogger(FeatureExtraction.class);
@@ -89,7 +96,14 @@ public final class FeatureExtraction {
     private record RowPlan(String task, Map<String, Integer> classIndex, boolean image, ExtractionConfig.Image imageCfg,
                            boolean text, int maxTokens, boolean failTooLong, boolean lowercase, boolean tags,
                            int maxTags, List<String> vectorNames, Map<String, Integer> vectorDims,
-                           List<String> sequenceNames, Map<String, Integer> sequenceDims) implements Serializable {
+                           List<String> sequenceNames, Map<String, Integer> sequenceDims, boolean bert,
+                           ExtractionConfig.Bert bertCfg) implements Serializable {
+    }
+
+    /** Counts the executors report back (all accumulators). */
+    private record Counters(LongAccumulator truncated, LongAccumulator emptyTexts, LongAccumulator bertTruncated,
+                            LongAccumulator bertEmpty, LongAccumulator bertTexts, LongAccumulator bertNanos)
+            implements Serializable {
     }
 
     public static Result run(SparkSession spark, Dataset<Row> samples, DatasetConfig dataset, ExtractionConfig cfg,
@@ -159,6 +173,20 @@ public final class FeatureExtraction {
         for (String n : sequenceDims.keySet()) {
             checkName(n, hasImage, hasText, hasTags, Set.of());
         }
+        ExtractionConfig.Bert bertCfg = cfg.text().bert();
+        boolean hasBert = hasText && bertCfg.enabled();
+        if (bertCfg.enabled() && !hasText) {
+            LOG.warn("extract.text.bert is enabled but the dataset has no texts; no MiniLM columns are written");
+        }
+        if (hasBert) {
+            for (String n : List.of(bertCfg.name(), bertCfg.tokensName())) {
+                if (n.equals(SampleSchema.IMAGE) || n.equals(SampleSchema.TEXT) || n.equals(SampleSchema.TAGS)
+                        || vectorDims.containsKey(n) || sequenceDims.containsKey(n)) {
+                    throw new InputException("modality name '" + n + "' of the MiniLM encoder (extract.text.bert.name)"
+                            + " is already a modality of the dataset; choose another name");
+                }
+            }
+        }
 
         Tokenizer tokenizer = new Tokenizer(cfg.text().lowercase());
         Vocabulary textVocab = null;
@@ -191,7 +219,7 @@ public final class FeatureExtraction {
         RowPlan plan = new RowPlan(task, classIndex, hasImage, cfg.image(), hasText, cfg.text().maxTokens(),
                 cfg.text().tooLong() == ExtractionConfig.TooLong.FAIL, cfg.text().lowercase(), hasTags,
                 cfg.tags().maxTags(), new ArrayList<>(vectorDims.keySet()), vectorDims,
-                new ArrayList<>(sequenceDims.keySet()), sequenceDims);
+                new ArrayList<>(sequenceDims.keySet()), sequenceDims, hasBert, bertCfg);
         StructType schema = outputSchema(plan);
         Broadcast<Vocabulary> textVocabBc = jsc.broadcast(textVocab);
         Broadcast<Vocabulary> tagVocabBc = jsc.broadcast(tagVocab);
@@ -199,9 +227,12 @@ public final class FeatureExtraction {
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         LongAccumulator truncated = jsc.sc().longAccumulator("text.truncated");
         LongAccumulator emptyTexts = jsc.sc().longAccumulator("text.noTokens");
+        Counters counters = new Counters(truncated, emptyTexts, jsc.sc().longAccumulator("bert.truncated"),
+                jsc.sc().longAccumulator("bert.noWordPieces"), jsc.sc().longAccumulator("bert.texts"),
+                jsc.sc().longAccumulator("bert.nanos"));
 
         JavaRDD<Row> rows = data.javaRDD().mapPartitions(it -> buildRows(it, plan, textVocabBc.value(),
-                tagVocabBc.value(), hconf.value().value(), bad, truncated, emptyTexts));
+                tagVocabBc.value(), hconf.value().value(), bad, counters));
         String root = out.path();
         spark.createDataFrame(rows, schema).write().parquet(root + "/features");
         LOG.info("Wrote features; computing per-modality counts");
@@ -274,10 +305,46 @@ public final class FeatureExtraction {
                     List.of(-1, e.getValue()), presentPerSplit.get(e.getKey()), "precomputed-sequence", EXTRACTOR_VERSION,
                     Map.of(), null, null, null, null, null));
         }
+        if (hasBert) {
+            Map<String, Object> settings = new LinkedHashMap<>();
+            settings.put("model", MiniLmEncoder.MODEL_NAME);
+            settings.put("model_resource", MiniLmEncoder.MODEL_RESOURCE);
+            settings.put("quantised", true);
+            settings.put("max_tokens", bertCfg.maxTokens());
+            settings.put("batch_size", bertCfg.batchSize());
+            settings.put("drop_urls", bertCfg.dropUrls());
+            settings.put("pooling", "attention-masked mean of the last hidden state, L2-normalised");
+            settings.put("token_vectors", "last hidden state per word piece, [CLS] and [SEP] included");
+            settings.put("truncated_texts", counters.bertTruncated().value());
+            settings.put("texts_without_word_pieces", counters.bertEmpty().value());
+            settings.put("texts_encoded", counters.bertTexts().value());
+            double encodeSeconds = counters.bertNanos().value() / 1e9;
+            settings.put("encode_task_seconds", Math.round(encodeSeconds * 1000) / 1000.0);
+            String extractor = "minilm-l6-v2-q-onnx";
+            if (bertCfg.sentenceVector()) {
+                modalities.add(new FeatureTableMetadata.Modality(bertCfg.name(), ModalityKind.VECTOR,
+                        List.of(MiniLmEncoder.DIM), presentPerSplit.get(bertCfg.name()), extractor, EXTRACTOR_VERSION,
+                        settings, null, null, null, null, null));
+            }
+            if (bertCfg.tokenVectors()) {
+                modalities.add(new FeatureTableMetadata.Modality(bertCfg.tokensName(), ModalityKind.SEQUENCE,
+                        List.of(-1, MiniLmEncoder.DIM), presentPerSplit.get(bertCfg.tokensName()), extractor,
+                        EXTRACTOR_VERSION, settings, null, null, null, null, null));
+            }
+            LOG.info("MiniLM: {} texts encoded in {}s of task time ({} texts/s per task thread), {} truncated to {} "
+                    + "word pieces, {} without word pieces", counters.bertTexts().value(),
+                    String.format("%.1f", encodeSeconds), String.format("%.1f", counters.bertTexts().value()
+                            / Math.max(encodeSeconds, 1e-9)), counters.bertTruncated().value(), bertCfg.maxTokens(),
+                    counters.bertEmpty().value());
+        }
         List<String> skipped = bad.report("input");
         if (truncated.value() > 0) {
             LOG.warn("{} text(s) had more than {} tokens and were truncated (extract.text.too_long = truncate)",
                     truncated.value(), cfg.text().maxTokens());
+        }
+        if (hasBert && counters.bertTruncated().value() > 0) {
+            LOG.warn("{} text(s) had more than {} MiniLM word pieces ([CLS] and [SEP] included) and were truncated "
+                    + "(extract.text.too_long = truncate)", counters.bertTruncated().value(), bertCfg.maxTokens());
         }
         String tableHash = ContentHash.of(jsc.hadoopConfiguration(), root + "/features", jsc);
         String inputHash = ContentHash.of(jsc.hadoopConfiguration(), dataset.path(), jsc);
@@ -418,19 +485,34 @@ public final class FeatureExtraction {
             s = s.add(n + "_present", DataTypes.BooleanType, false).add(n + "_values", floats, true)
                     .add(n + "_length", DataTypes.IntegerType, false);
         }
+        if (plan.bert() && plan.bertCfg().sentenceVector()) {
+            String n = plan.bertCfg().name();
+            s = s.add(n + "_present", DataTypes.BooleanType, false).add(n + "_values", floats, true);
+        }
+        if (plan.bert() && plan.bertCfg().tokenVectors()) {
+            String n = plan.bertCfg().tokensName();
+            s = s.add(n + "_present", DataTypes.BooleanType, false).add(n + "_values", floats, true)
+                    .add(n + "_length", DataTypes.IntegerType, false);
+        }
         return s;
     }
 
     private static Iterator<Row> buildRows(Iterator<Row> it, RowPlan plan, Vocabulary textVocab, Vocabulary tagVocab,
                                            org.apache.hadoop.conf.Configuration hc, BadRecords bad,
-                                           LongAccumulator truncated, LongAccumulator emptyTexts) {
+                                           Counters counters) {
+        LongAccumulator truncated = counters.truncated();
+        LongAccumulator emptyTexts = counters.emptyTexts();
         Tokenizer tokenizer = new Tokenizer(plan.lowercase());
         ImagePreprocessor pre = new ImagePreprocessor(plan.imageCfg().size(), plan.imageCfg().normalisation(),
                 plan.imageCfg().resize());
         boolean backboneMode = plan.image() && plan.imageCfg().mode() == ImageMode.BACKBONE;
         ImageBackbone backbone = backboneMode ? ImageBackbones.get(plan.imageCfg(), hc) : null;
-        int batch = backboneMode ? plan.imageCfg().batchSize() : 1;
-        // Rows are built in small batches so a backbone can embed several images per forward pass.
+        ExtractionConfig.Bert bertCfg = plan.bertCfg();
+        // one ONNX Runtime session per executor JVM, created by the first task that needs it
+        MiniLmEncoder encoder = plan.bert() ? MiniLmEncoder.shared(bertCfg.threads()) : null;
+        WordPieceTokenizer wordPieces = encoder == null ? null : encoder.tokenizer();
+        int batch = Math.max(backboneMode ? plan.imageCfg().batchSize() : 1, plan.bert() ? bertCfg.batchSize() : 1);
+        // Rows are built in small batches so a backbone (or MiniLM) can embed several inputs per forward pass.
         return new Iterator<>() {
             private final List<Row> ready = new ArrayList<>();
             private int next;
@@ -457,16 +539,23 @@ public final class FeatureExtraction {
                 List<Object[]> pending = new ArrayList<>();
                 List<BufferedImage> images = new ArrayList<>();
                 List<Integer> imageOwner = new ArrayList<>();
+                List<WordPieceTokenizer.Encoding> texts = new ArrayList<>();
+                List<Integer> textOwner = new ArrayList<>();
                 while (it.hasNext() && pending.size() < batch) {
                     Row r = it.next();
                     try {
                         Object[] values = base(r);
+                        WordPieceTokenizer.Encoding enc = plan.bert() ? wordPieces(r) : null;
                         BufferedImage img = plan.image() ? readImage(r, hc) : null;
                         if (img != null && !backboneMode) {
                             values[values.length - 1] = pre.chw(img);
                         } else if (img != null) {
                             images.add(img);
                             imageOwner.add(pending.size());
+                        }
+                        if (enc != null) {
+                            texts.add(enc);
+                            textOwner.add(pending.size());
                         }
                         pending.add(values);
                     } catch (InputException e) {
@@ -480,9 +569,46 @@ public final class FeatureExtraction {
                         embedded.put(imageOwner.get(i), emb.get(i));
                     }
                 }
-                for (int i = 0; i < pending.size(); i++) {
-                    ready.add(finish(pending.get(i), embedded.get(i)));
+                Map<Integer, MiniLmEncoder.Embedding> encoded = new HashMap<>();
+                if (!texts.isEmpty()) {
+                    long t0 = System.nanoTime();
+                    List<MiniLmEncoder.Embedding> emb = encoder.embed(texts, bertCfg.batchSize());
+                    counters.bertNanos().add(System.nanoTime() - t0);
+                    counters.bertTexts().add(emb.size());
+                    for (int i = 0; i < emb.size(); i++) {
+                        encoded.put(textOwner.get(i), emb.get(i));
+                    }
                 }
+                for (int i = 0; i < pending.size(); i++) {
+                    ready.add(finish(pending.get(i), embedded.get(i), encoded.get(i)));
+                }
+            }
+
+            /**
+             * The MiniLM input of a sample's text; null when it has no text or the text has no word piece
+             * (empty, blank, only control characters or URLs): then the MiniLM modalities are absent, as the
+             * text modality is for a text without tokens.
+             */
+            private WordPieceTokenizer.Encoding wordPieces(Row r) {
+                if (r.isNullAt(5)) {
+                    return null;
+                }
+                String text = bertCfg.dropUrls() ? Tokenizer.dropUrls(r.getString(5)) : r.getString(5);
+                WordPieceTokenizer.Encoding e = wordPieces.encode(text, bertCfg.maxTokens());
+                if (e.wordPieces() == 0) {
+                    counters.bertEmpty().add(1);
+                    return null;
+                }
+                if (e.truncated()) {
+                    if (plan.failTooLong()) {
+                        throw new InputException(r.getString(9) + " (sample '" + r.getString(0) + "'): text has "
+                                + e.wordPieces() + " MiniLM word pieces, more than extract.text.bert.max_tokens = "
+                                + bertCfg.maxTokens() + " minus 2 for [CLS] and [SEP] (set extract.text.too_long = "
+                                + "truncate to keep the first " + (bertCfg.maxTokens() - 2) + ")");
+                    }
+                    counters.bertTruncated().add(1);
+                }
+                return e;
             }
 
             /** Everything but images; the last slot carries pixel values to finish(). */
@@ -573,7 +699,7 @@ public final class FeatureExtraction {
                 return v.toArray();
             }
 
-            private Row finish(Object[] values, ImageBackbone.Embedding emb) {
+            private Row finish(Object[] values, ImageBackbone.Embedding emb, MiniLmEncoder.Embedding text) {
                 Object pixels = values[values.length - 1];
                 List<Object> out = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
@@ -593,6 +719,15 @@ public final class FeatureExtraction {
                 }
                 for (int i = 5; i < values.length - 1; i++) {
                     out.add(values[i]);
+                }
+                if (plan.bert() && bertCfg.sentenceVector()) {
+                    out.add(text != null);
+                    out.add(text == null ? null : text.sentence());
+                }
+                if (plan.bert() && bertCfg.tokenVectors()) {
+                    out.add(text != null);
+                    out.add(text == null ? null : text.tokens());
+                    out.add(text == null ? 0 : text.length());
                 }
                 return RowFactory.create(out.stream().map(FeatureExtraction::sparkValue).toArray());
             }

@@ -23,6 +23,11 @@ public final class Tokenizer implements Serializable {
         this.lowercase = lowercase;
     }
 
+    /** The text with every URL replaced by a space (what {@link #tokenize} ignores). */
+    public static String dropUrls(String text) {
+        return text == null ? null : URL.matcher(text).replaceAll(" ");
+    }
+
     public List<String> tokenize(String text) {
         List<String> out = new ArrayList<>();
         if (text == null) {

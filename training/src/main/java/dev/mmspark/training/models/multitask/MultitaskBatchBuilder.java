@@ -17,6 +17,7 @@ import java.util.Set;
  * <ul>
  *   <li>image: {@code [B, C, H, W]} from {@code <m>_values} (pixels, CHW) or {@code [B, D]} from
  *       {@code <m>_pooled} (backbone embedding) / {@code <m>_values} (vector); no mask;</li>
+ *   <li>text from a vector modality: {@code [B, D]} from {@code <m>_values}; no mask;</li>
  *   <li>text and tags: token ids {@code [B, 1, L]} with L the longest sequence of the batch, and a feature
  *       mask {@code [B, L]} (1 = real token, 0 = padding). Rank 3 lets DL4J's minibatch merging pad
  *       sequences of different lengths with masks.</li>
@@ -39,7 +40,7 @@ public final class MultitaskBatchBuilder extends BatchBuilder {
             cols.add(imageColumn(spec.image()));
         }
         if (spec.text() != null) {
-            cols.add(spec.text().modality() + "_ids");
+            cols.add(spec.text().modality() + (spec.text().fromVector() ? "_values" : "_ids"));
         }
         if (spec.tags() != null) {
             cols.add(spec.tags().modality() + "_ids");
@@ -60,6 +61,8 @@ public final class MultitaskBatchBuilder extends BatchBuilder {
             Role r = roles.get(k);
             if (r == Role.IMAGE) {
                 inputs[k] = image(rows, usable);
+            } else if (r == Role.TEXT && spec.text().fromVector()) {
+                inputs[k] = vector(rows, usable, spec.text().modality(), spec.text().embeddingDim());
             } else {
                 MultitaskSpec.TokenInput t = r == Role.TEXT ? spec.text() : spec.tags();
                 INDArray[] idsAndMask = tokens(rows, usable, t);
@@ -92,6 +95,25 @@ public final class MultitaskBatchBuilder extends BatchBuilder {
         long[] shape = pixels ? new long[]{rows.size(), image.channels(), image.height(), image.width()}
                 : new long[]{rows.size(), size};
         return Nd4j.create(data, shape, 'c');
+    }
+
+    /** A vector modality {@code <m>_values} as {@code [B, D]}; zeros where it is not usable. */
+    private static INDArray vector(List<Row> rows, List<Set<String>> usable, String modality, int dim) {
+        String column = modality + "_values";
+        float[] data = new float[rows.size() * dim];
+        for (int i = 0; i < rows.size(); i++) {
+            if (!usable.get(i).contains(modality)) {
+                continue;
+            }
+            float[] v = RowValues.floats(rows.get(i), column);
+            if (v == null || v.length != dim) {
+                throw new InputException("row " + RowValues.id(rows.get(i)) + ": " + column + " has "
+                        + (v == null ? "no values" : v.length + " values") + " but " + modality + "_present is true; "
+                        + "the model expects " + dim + " (is this the feature table the model was trained on?)");
+            }
+            System.arraycopy(v, 0, data, i * dim, dim);
+        }
+        return Nd4j.create(data, new long[]{rows.size(), dim}, 'c');
     }
 
     private INDArray[] tokens(List<Row> rows, List<Set<String>> usable, MultitaskSpec.TokenInput t) {

@@ -42,6 +42,8 @@ import java.util.Map;
  *       each convolution's input, a DL4J constraint; the paper's figure shares one mask), three parallel 1-D
  *       convolutions of 100 filters over 3, 4 and 5 words + ReLU, global max, average and min pooling of
  *       each over the real words only, concatenated (900), FC(300);</li>
+ *   <li>text from a precomputed sentence vector instead (e.g. the MiniLM one, {@code modalities.text =
+ *       text_minilm}): dropout (text.dropout) and FC(300);</li>
  *   <li>tags r_# (300): tag embedding (250, random init), convolution of 300 filters over 1 tag + ReLU,
  *       global max pooling over the real tags;</li>
  *   <li>seven classifiers, one per non-empty subset of {i, t, #}; a multimodal one fuses its inputs (by
@@ -96,7 +98,9 @@ public final class MultitaskNetwork {
                 case IMAGE -> spec.image().source() == MultitaskSpec.ImageSource.PIXELS
                         ? InputType.convolutional(spec.image().height(), spec.image().width(), spec.image().channels())
                         : InputType.feedForward(spec.image().dim());
-                case TEXT, TAGS -> InputType.recurrent(1, RNNFormat.NCW);
+                case TEXT -> spec.text().fromVector() ? InputType.feedForward(spec.text().embeddingDim())
+                        : InputType.recurrent(1, RNNFormat.NCW);
+                case TAGS -> InputType.recurrent(1, RNNFormat.NCW);
             });
         }
         g.setInputTypes(types.toArray(new InputType[0]));
@@ -140,7 +144,7 @@ public final class MultitaskNetwork {
         ComputationGraphConfiguration conf = g.build();
         // DL4J M2.1's graph builder sets every layer's nIn from the inferred input types, overriding the
         // configured value; an embedding's nIn is its vocabulary size, not the width (1) of its id input.
-        if (spec.text() != null) {
+        if (spec.text() != null && !spec.text().fromVector()) {
             embeddingLayer(conf, TEXT_EMBEDDING).setNIn(spec.text().vocabSize());
         }
         if (spec.tags() != null) {
@@ -166,6 +170,15 @@ public final class MultitaskNetwork {
     private static FusionOperator.Branch textBranch(GraphBuilder g, MultitaskSpec spec, int rep) {
         MultitaskSpec.TokenInput text = spec.text();
         MultitaskParams.TextParams p = spec.params().text();
+        if (text.fromVector()) {
+            // a sentence vector (e.g. MiniLM's): dropout on it and FC(r), like the image branch on an embedding
+            DenseLayer.Builder fc = new DenseLayer.Builder().nOut(rep).activation(Activation.RELU);
+            if (p.dropout() > 0) {
+                fc.dropOut(new Dropout(1.0 - p.dropout()));
+            }
+            g.addLayer("text_repr", fc.build(), input(Role.TEXT));
+            return new FusionOperator.Branch("text_repr", rep);
+        }
         g.addLayer(TEXT_EMBEDDING, embedding(text), input(Role.TEXT));
         List<String> pooled = new ArrayList<>();
         for (int w : p.windows()) {

@@ -34,6 +34,8 @@ import java.util.Locale;
  *     filters = 100, windows = [3, 4, 5], pooling = [max, avg, min]
  *     dropout = 0.5                 # on the embedded words; the paper uses dropout without a rate
  *     init = word_vectors           # or random (then embedding_dim applies)
+ *                                   # a vector modality as text (modalities.text = text_minilm, the MiniLM
+ *                                   # sentence vector) gets dropout and FC(300) instead of the CNN
  *     embedding_dim = 300
  *   }
  *   tags { embedding_dim = 250, filters = 300, window = 1 }
@@ -175,7 +177,10 @@ public record MultitaskParams(String configPath, Bindings modalities, int repres
             }
             switch (r) {
                 case IMAGE -> image = imageInput(m, tablePath);
-                case TEXT -> text = tokenInput(m, tablePath, r, text().init() == EmbeddingInit.WORD_VECTORS,
+                // a vector modality (e.g. the MiniLM sentence vector) replaces the text CNN by FC(r)
+                case TEXT -> text = m.kind() == ModalityKind.VECTOR
+                        ? MultitaskSpec.TokenInput.vector(m.name(), m.shape().get(0))
+                        : tokenInput(m, tablePath, r, text().init() == EmbeddingInit.WORD_VECTORS,
                         text().embeddingDim());
                 case TAGS -> tags = tokenInput(m, tablePath, r, false, tags().embeddingDim());
             }
@@ -219,16 +224,16 @@ public record MultitaskParams(String configPath, Bindings modalities, int repres
         if (m.kind() != ModalityKind.TOKENS || m.vocabSize() == null) {
             throw new InputException("modality '" + m.name() + "' of feature table " + tablePath + " is "
                     + m.kind().name().toLowerCase(Locale.ROOT) + "; the " + r.key() + " role needs tokens with a "
-                    + "vocabulary (" + key("modalities." + r.key()) + ")");
+                    + "vocabulary" + (r == Role.TEXT ? " or a vector" : "") + " (" + key("modalities." + r.key()) + ")");
         }
         if (pretrained) {
             if (m.embeddingsPath() == null || m.embeddingDim() == null) {
                 throw new ConfigException("config key '" + key("text.init") + "' is word_vectors, but modality '"
                         + m.name() + "' of feature table " + tablePath + " has no word vectors; set it to random");
             }
-            return new MultitaskSpec.TokenInput(m.name(), m.vocabSize(), m.embeddingDim(), true);
+            return MultitaskSpec.TokenInput.tokens(m.name(), m.vocabSize(), m.embeddingDim(), true);
         }
-        return new MultitaskSpec.TokenInput(m.name(), m.vocabSize(), dim, false);
+        return MultitaskSpec.TokenInput.tokens(m.name(), m.vocabSize(), dim, false);
     }
 
     private String key(String k) {

@@ -46,9 +46,35 @@ public record MultitaskSpec(MultitaskParams params, List<String> classes, ImageI
         }
     }
 
-    /** A token modality: ids into a vocabulary of {@code vocabSize} (0 = padding, 1 = unknown). */
-    public record TokenInput(String modality, int vocabSize, int embeddingDim, boolean pretrained)
+    /** How the text arrives: token ids (the paper's text CNN) or a precomputed sentence vector. */
+    public enum TextSource { TOKENS, VECTOR }
+
+    /**
+     * A token modality: ids into a vocabulary of {@code vocabSize} (0 = padding, 1 = unknown); or, for the text
+     * role only, with {@code source = VECTOR}, a vector modality of {@code embeddingDim} values (e.g. the MiniLM
+     * sentence vector, {@code extract.text.bert}) and no vocabulary.
+     *
+     * @param source null (a spec saved before the key existed) means tokens
+     */
+    public record TokenInput(String modality, int vocabSize, int embeddingDim, boolean pretrained, TextSource source)
             implements Serializable {
+        public TokenInput {
+            source = source == null ? TextSource.TOKENS : source;
+        }
+
+        public static TokenInput tokens(String modality, int vocabSize, int embeddingDim, boolean pretrained) {
+            return new TokenInput(modality, vocabSize, embeddingDim, pretrained, TextSource.TOKENS);
+        }
+
+        /** A precomputed vector of {@code dim} values ({@code <m>_values}). */
+        public static TokenInput vector(String modality, int dim) {
+            return new TokenInput(modality, 0, dim, false, TextSource.VECTOR);
+        }
+
+        /** Whether the input is a precomputed vector rather than token ids. */
+        public boolean fromVector() {
+            return source == TextSource.VECTOR;
+        }
     }
 
     public MultitaskSpec {
@@ -155,7 +181,7 @@ public record MultitaskSpec(MultitaskParams params, List<String> classes, ImageI
     /** Copies the table's word vectors into the text embedding (paper: word2vec initialisation, trainable). */
     @Override
     public void initialise(ComputationGraph network, FeatureTable table) {
-        if (text == null || !text.pretrained()) {
+        if (text == null || text.fromVector() || !text.pretrained()) {
             return;
         }
         float[][] vectors = table.embeddings(text.modality());
