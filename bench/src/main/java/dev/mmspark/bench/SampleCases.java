@@ -30,12 +30,16 @@ final class SampleCases {
     record SampleCase(String name, String modelSection, String pytorchModule) {
     }
 
-    /** The per-sample models at their default sizes (MISA with the quickstart's 8x8 patches, as in its conf). */
+    /**
+     * The per-sample models at their default sizes (MISA and TFR-Net with the quickstart's 8x8 patches, as in their
+     * confs; TFR-Net at the official MOSI sizes, its defaults: dim 30, 6 heads, 3 layers, length 50).
+     */
     static final List<SampleCase> MODELS = List.of(
             new SampleCase("multitask", "name = multitask", "multitask"),
             new SampleCase("misa", "name = misa\npatch_size = 8", "misa"),
             new SampleCase("dscmr", "name = dscmr\ncommon_dim = 128\nimage { hidden = [256] }\ntext { hidden = [256] }",
-                    "dscmr"));
+                    "dscmr"),
+            new SampleCase("tfrnet", "name = tfrnet\npatch_size = 8", "tfrnet"));
 
     /** Every fusion operator on three inputs of 300 (the multitask model's representation size). */
     static final int FUSION_SIZE = 300;
