@@ -1,6 +1,7 @@
 package dev.mmspark.training.models.tfrnet;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
+import dev.mmspark.training.layers.SameDiffSessionMemory;
 import dev.mmspark.training.layers.SerialCopy;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -189,6 +190,7 @@ public class TfrNetCore extends SameDiffVertex {
     @Override
     public SDVariable defineVertex(SameDiff sd, Map<String, SDVariable> in, Map<String, SDVariable> p,
                                    Map<String, SDVariable> masks) {
+        SameDiffSessionMemory.register(sd);                  // intermediate arrays freed pass by pass, not by the GC
         int mods = modalities();
         int a = aligned();
         SDVariable[] z = new SDVariable[mods];
