@@ -19,10 +19,13 @@ class Bench:
     infer:   infer() -> anything, a forward pass at inference (called under torch.no_grad, eval mode)
     extra_forward_flops: FLOPs of functional ops the module hooks cannot see (matmuls written as
              torch.matmul / einsum / bmm, attention, FFTs) for ONE forward pass over the batch
+    counted_state: values DL4J keeps in the network's parameter vector without training them (a BatchNorm's
+             global mean and variance), added to the parameter count so that both sides count alike
     """
 
-    def __init__(self, model, loss, infer, extra_forward_flops=0, extra_train_forward_flops=None):
+    def __init__(self, model, loss, infer, extra_forward_flops=0, extra_train_forward_flops=None, counted_state=0):
         self.model = model
+        self.counted_state = counted_state
         self.loss = loss
         self.infer = infer
         self.extra_forward_flops = extra_forward_flops
@@ -141,7 +144,7 @@ def run(case, module):
 
     bench = module.build(case, arrays(case))
     model = bench.model
-    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad) + int(bench.counted_state)
     opt = optimizer(case, [p for p in model.parameters() if p.requires_grad])
 
     def train_step():

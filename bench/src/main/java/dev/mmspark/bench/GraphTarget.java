@@ -42,6 +42,11 @@ final class GraphTarget implements Target {
     }
 
     @Override
+    public double score() {
+        return net.score();
+    }
+
+    @Override
     public long parameters() {
         // numParams() counts layers only; SameDiff vertices (e.g. MISA's core) hold parameters too.
         return net.params().length();

@@ -31,7 +31,8 @@ final class Results {
         "train_forward_gflop_per_batch", "train_gflops_java", "train_gflops_pytorch", "train_roof_fraction_java",
         "train_roof_fraction_pytorch", "infer_gflops_java", "infer_gflops_pytorch", "infer_roof_fraction_java",
         "infer_roof_fraction_pytorch",
-        "peak_heap_mb_java", "peak_nonheap_rss_mb_java", "peak_rss_mb_java", "peak_rss_mb_pytorch", "status"};
+        "peak_heap_mb_java", "peak_nonheap_rss_mb_java", "peak_rss_mb_java", "peak_rss_mb_pytorch", "batch_build_ms",
+        "status"};
 
     private final List<Map<String, Object>> models = new ArrayList<>();
     private final List<Map<String, Object>> roof = new ArrayList<>();
@@ -179,6 +180,16 @@ final class Results {
                     pct(r.get("train_roof_fraction_pytorch")), pct(r.get("infer_roof_fraction_java")),
                     pct(r.get("infer_roof_fraction_pytorch")), fmt(r.get("peak_rss_mb_java"), "%.0f"),
                     fmt(r.get("peak_rss_mb_pytorch"), "%.0f"), r.get("status").equals("ok") ? "" : r.get("status")));
+        }
+        for (Map<String, Object> r : models) {
+            if (r.get("batch_build_ms") != null) {
+                s.append(String.format(Locale.ROOT, "  %s: %s train ex/s project, %s PyTorch; %s infer ex/s project, %s "
+                                + "PyTorch; peak heap %s MB, off-heap RSS %s MB; batch builder %.1f ms per minibatch%n",
+                        r.get("case"), fmt(r.get("train_ex_s_java"), "%.1f"), fmt(r.get("train_ex_s_pytorch"), "%.1f"),
+                        fmt(r.get("infer_ex_s_java"), "%.1f"), fmt(r.get("infer_ex_s_pytorch"), "%.1f"),
+                        fmt(r.get("peak_heap_mb_java"), "%.0f"), fmt(r.get("peak_nonheap_rss_mb_java"), "%.0f"),
+                        (double) r.get("batch_build_ms")));
+            }
         }
         s.append("\nratio = time(project) / time(PyTorch), batch 64 (alignment: see bench/README.md); roofTr / roofIn ="
                 + " achieved GFLOP/s of a training step (3x its forward FLOPs) / of inference, as a fraction of the"

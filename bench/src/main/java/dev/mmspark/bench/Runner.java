@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 /** Runs the Java and the PyTorch side of each case as child processes with the same thread count. */
 final class Runner {
     private static final Logger LOG = LoggerFactory.getLogger(Runner.class);
-    private static final long TIMEOUT_MINUTES = 5;
+    private static final long TIMEOUT_MINUTES = 15;   // TFR-Net at its default sizes needs minutes per case
 
     private final BenchHarness.Options o;
     private final boolean pytorch;
@@ -83,6 +83,9 @@ final class Runner {
         String status = java == null ? "java failed (see " + o.out() + "/logs)"
                 : !pytorch ? "no pytorch" : torch == null ? "pytorch failed (see " + o.out() + "/logs)" : "ok";
         results.model(name, c.get("kind").asText(), c.get("batch").asInt(), java, torch, status);
+        if (c.has("batch_build_ms")) {
+            results.models().get(results.models().size() - 1).put("batch_build_ms", c.get("batch_build_ms").asDouble());
+        }
     }
 
     private List<String> javaCommand(String main, String arg) {

@@ -9,6 +9,11 @@ interface Target extends AutoCloseable {
     /** One forward pass at inference (no dropout, no gradients) over the same minibatch. */
     void inferStep();
 
+    /** The score (loss) of the last training step, NaN where the target does not keep one. */
+    default double score() {
+        return Double.NaN;
+    }
+
     /** Trainable parameters, to check that the PyTorch port has the same architecture. */
     long parameters();
 

@@ -1,6 +1,7 @@
 package dev.mmspark.training.models.tfrnet;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
+import dev.mmspark.training.layers.SameDiffSessionMemory;
 import dev.mmspark.training.layers.SerialCopy;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -12,6 +13,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
@@ -189,6 +191,7 @@ public class TfrNetCore extends SameDiffVertex {
     @Override
     public SDVariable defineVertex(SameDiff sd, Map<String, SDVariable> in, Map<String, SDVariable> p,
                                    Map<String, SDVariable> masks) {
+        SameDiffSessionMemory.register(sd);                  // intermediate arrays freed pass by pass, not by the GC
         int mods = modalities();
         int a = aligned();
         SDVariable[] z = new SDVariable[mods];
@@ -275,21 +278,29 @@ public class TfrNetCore extends SameDiffVertex {
     private static SDVariable attention(SameDiff sd, Map<String, SDVariable> p, String q, SDVariable xn, SDVariable kn,
                                         SDVariable keyBias, int n, int nk, int e, int h) {
         long dh = e / h;
+        // the 1/sqrt(dh) scaling on the queries [B, H, n, dh] instead of on the scores [B, H, n, nk]: the same
+        // product, one small tensor scaled instead of a large one (the final Transformers' scores are B x 25 x 90 x 90)
         SDVariable query = xn.reshape(-1, e).mmul(p.get(q + "Wq")).add(p.get(q + "bq")).reshape(-1, n, h, dh)
-                .permute(0, 2, 1, 3);
+                .permute(0, 2, 1, 3).div(Math.sqrt(dh));
         SDVariable key = kn.reshape(-1, e).mmul(p.get(q + "Wk")).add(p.get(q + "bk")).reshape(-1, nk, h, dh)
                 .permute(0, 2, 1, 3);
         SDVariable value = kn.reshape(-1, e).mmul(p.get(q + "Wv")).add(p.get(q + "bv")).reshape(-1, nk, h, dh)
                 .permute(0, 2, 1, 3);
-        SDVariable scores = sd.mmul(query, key, false, true, false).div(Math.sqrt(dh));          // [B, H, n, nk]
-        if (keyBias != null) {
+        SDVariable scores = sd.mmul(query, key, false, true, false);                              // [B, H, n, nk]
+        SDVariable weights;
+        if (keyBias == null) {
+            // nothing masked (the final Transformers): ND4J's fused softmax, forward and backward
+            weights = sd.nn.softmax(scores, 3);
+        } else {
+            // softmax written out with the maximum subtracted: ND4J's softmax op gave NaN where every key of a row
+            // was masked (an absent modality), i.e. every score was about -1e4. The maximum is only a shift, under
+            // which softmax is invariant: its gradient is exactly zero, so it is not differentiated (stop_gradient
+            // saves the reduce_max backward, the costliest op of the step before)
             scores = scores.add(keyBias);
+            SDVariable shift = new StopGradient(sd, scores.max(true, 3)).outputVariable();
+            SDVariable exp = sd.math.exp(scores.sub(shift));
+            weights = exp.div(exp.sum(true, 3));
         }
-        // softmax written out with the maximum subtracted: ND4J's softmax op gave NaN where every key of a row was
-        // masked (an absent modality), i.e. every score was about -1e4
-        SDVariable shifted = scores.sub(scores.max(true, 3));
-        SDVariable exp = sd.math.exp(shifted);
-        SDVariable weights = exp.div(exp.sum(true, 3));
         SDVariable attended = sd.mmul(weights, value).permute(0, 2, 1, 3).reshape(-1, e);       // [B*n, e]
         return attended.mmul(p.get(q + "Wo")).add(p.get(q + "bo")).reshape(-1, n, e);
     }
