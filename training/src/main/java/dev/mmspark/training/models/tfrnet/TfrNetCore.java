@@ -1,7 +1,9 @@
 package dev.mmspark.training.models.tfrnet;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
+import dev.mmspark.training.layers.SdMath;
 import dev.mmspark.training.layers.SerialCopy;
+import dev.mmspark.training.layers.XavierInit;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -285,20 +287,15 @@ public class TfrNetCore extends SameDiffVertex {
         if (keyBias != null) {
             scores = scores.add(keyBias);
         }
-        // softmax written out with the maximum subtracted: ND4J's softmax op gave NaN where every key of a row was
-        // masked (an absent modality), i.e. every score was about -1e4
-        SDVariable shifted = scores.sub(scores.max(true, 3));
-        SDVariable exp = sd.math.exp(shifted);
-        SDVariable weights = exp.div(exp.sum(true, 3));
+        // softmax written out: ND4J's softmax op gave NaN where every key of a row was masked (an absent modality)
+        SDVariable weights = SdMath.softmax(sd, scores, 3);
         SDVariable attended = sd.mmul(weights, value).permute(0, 2, 1, 3).reshape(-1, e);       // [B*n, e]
         return attended.mmul(p.get(q + "Wo")).add(p.get(q + "bo")).reshape(-1, n, e);
     }
 
     /** LayerNorm over the last axis of a rank-3 variable (biased variance, eps 1e-5). */
     static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, int e) {
-        SDVariable centred = x.sub(x.mean(true, 2));
-        SDVariable var = centred.mul(centred).mean(true, 2);
-        return centred.div(sd.math.sqrt(var.add(LN_EPS))).mul(gain.reshape(1, 1, e)).add(bias.reshape(1, 1, e));
+        return SdMath.layerNorm(sd, x, gain, bias, e, LN_EPS);
     }
 
     /**
@@ -320,37 +317,15 @@ public class TfrNetCore extends SameDiffVertex {
         return out;
     }
 
-    /**
-     * The kind of a parameter, the end of its name: names are a place (letters i, c, x, f, m, l and digits: which
-     * modality, stream and layer) followed by the kind ({@code W...}, {@code b...}, {@code ln...}), letters and digits
-     * only, because DL4J's gradient check splits parameter keys at '_'.
-     */
+    /** The kind of a parameter, the end of its name ({@link XavierInit#kind}). */
     static String kind(String name) {
-        int k = name.length();
-        for (String start : List.of("W", "b", "ln")) {
-            int i = name.indexOf(start);
-            if (i >= 0) {
-                k = Math.min(k, i);
-            }
-        }
-        return name.substring(k);
+        return XavierInit.kind(name);
     }
 
     /** MulT's initialisation: Xavier-uniform weights, zero biases, LayerNorm gains 1. */
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        for (Map.Entry<String, INDArray> e : params.entrySet()) {
-            String name = kind(e.getKey());
-            INDArray v = e.getValue();
-            if (name.startsWith("ln")) {
-                v.assign(name.endsWith("g") ? 1.0 : 0.0);
-            } else if (name.startsWith("b")) {
-                v.assign(0.0);
-            } else {
-                double bound = Math.sqrt(6.0 / (v.size(0) + v.size(1)));
-                v.assign(Nd4j.rand(v.dataType(), v.shape()).muli(2 * bound).subi(bound));
-            }
-        }
+        XavierInit.initialise(params);
     }
 
     @Override
