@@ -13,7 +13,6 @@ import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -32,8 +31,8 @@ import java.util.Objects;
  * {@code module.py}) as one SameDiff vertex, with a frozen copy of the encoder: the teacher.
  *
  * <p>Inputs, per modality m (M of them): {@code x_m [B, D_m, T_m]} the model's input already embedded (zeros
- * where missing), {@code c_m [B, C_m, T_m]} the complete sample (token ids, C = 1, embedded here by the teacher's
- * frozen embedding; or D_m channels), {@code k_m [B, 2, T_m]} their real positions; then {@code g} the tags and
+ * where missing), {@code c_m [B, C_m, T_m]} the complete sample, embedded (token ids by the teacher's frozen
+ * embedding layer), {@code k_m [B, 2, T_m]} their real positions; then {@code g} the tags and
  * the KL switch ({@link TateBatchBuilder}). With d = {@code dim}, P = d + M + 1, N = sum_m T_m:
  * <pre>
  *   h_m   = Block_m(x_m Wp_m)  (real positions as keys; zero at the others)     per-modality encoder  [B, T_m, d]
@@ -53,8 +52,7 @@ import java.util.Objects;
  * M + 1 channels of v, official {@code outputs_en[:, -4:]}), e, e', r, u (each position-major), the teacher's real
  * positions, the slots, the input's tag and the KL switch.
  *
- * <p>The teacher's parameters ({@code t...}: per-modality projections and encoders, pair matrices, encoder, token
- * embeddings) have a zero learning rate and no regularisation, so parameter averaging leaves them as
+ * <p>The teacher's parameters ({@code t...}: per-modality projections and encoders, pair matrices, encoder) have a zero learning rate and no regularisation, so parameter averaging leaves them as
  * {@link TateSpec#startMainPhase} set them.
  *
  * <p>Deviations from the official code, each for a reason given:
@@ -79,7 +77,6 @@ public class TateCore extends SameDiffVertex {
 
     private int[] dims;
     private int[] steps;
-    private int[] vocab;
     private int dim;
     private int heads;
 
@@ -90,22 +87,20 @@ public class TateCore extends SameDiffVertex {
     /**
      * @param dims  D_m, per-position size of each modality's sequence (embedding size for tokens)
      * @param steps T_m, each modality's fixed length
-     * @param vocab per modality its vocabulary size when it is token ids (the teacher embeds them), else 0
      * @param dim   d, the width of the per-modality encoders and of the common space
      * @param heads attention heads (must divide d)
      */
-    public TateCore(int[] dims, int[] steps, int[] vocab, int dim, int heads) {
+    public TateCore(int[] dims, int[] steps, int dim, int heads) {
         int m = dims.length;
-        if (m < 2 || steps.length != m || vocab.length != m || dim < 1 || heads < 1 || dim % heads != 0
+        if (m < 2 || steps.length != m || dim < 1 || heads < 1 || dim % heads != 0
                 || dim % (m - 1) != 0 || Arrays.stream(dims).anyMatch(x -> x < 1)
-                || Arrays.stream(steps).anyMatch(x -> x < 1) || Arrays.stream(vocab).anyMatch(x -> x < 0)) {
+                || Arrays.stream(steps).anyMatch(x -> x < 1)) {
             throw new IllegalArgumentException("TATE core needs >= 2 modalities with sizes and lengths >= 1, dim >= 1 "
                     + "divisible by heads and by M - 1; found dims=" + Arrays.toString(dims) + " steps="
-                    + Arrays.toString(steps) + " vocab=" + Arrays.toString(vocab) + " dim=" + dim + " heads=" + heads);
+                    + Arrays.toString(steps) + " dim=" + dim + " heads=" + heads);
         }
         this.dims = dims.clone();
         this.steps = steps.clone();
-        this.vocab = vocab.clone();
         this.dim = dim;
         this.heads = heads;
     }
@@ -155,18 +150,13 @@ public class TateCore extends SameDiffVertex {
 
     static final String TAGS = "g";
 
-    /** The teacher's token embedding of modality m. */
-    static String teacherEmbedding(int m) {
-        return TEACHER + "m" + m + "Wemb";
-    }
-
     static boolean isTeacher(String param) {
         return param.startsWith(TEACHER);
     }
 
-    /** The student parameter a teacher parameter copies, or null (not a teacher parameter, or an embedding). */
+    /** The student parameter a teacher parameter copies, or null (not a teacher parameter). */
     static String studentOf(String param) {
-        return isTeacher(param) && !param.endsWith("Wemb") ? param.substring(TEACHER.length()) : null;
+        return isTeacher(param) ? param.substring(TEACHER.length()) : null;
     }
 
     private static void defineBlock(SDVertexParams params, String q, long e) {
@@ -219,11 +209,6 @@ public class TateCore extends SameDiffVertex {
         params.addWeightParam("aWm", p, p);
         params.addWeightParam("aWr", p, 1);
         defineEncoder(params, TEACHER);
-        for (int m = 0; m < mods; m++) {
-            if (vocab[m] > 0) {
-                params.addWeightParam(teacherEmbedding(m), vocab[m], dims[m]);
-            }
-        }
     }
 
     @Override
@@ -239,10 +224,7 @@ public class TateCore extends SameDiffVertex {
         for (int m = 0; m < mods; m++) {
             int t = steps[m];
             student[m] = in.get(input(m)).permute(0, 2, 1);                                       // [B, T, D]
-            SDVariable c = in.get(complete(m));
-            teacher[m] = vocab[m] > 0
-                    ? sd.gather(p.get(teacherEmbedding(m)), c.reshape(-1).castTo(DataType.INT), 0).reshape(-1, t, dims[m])
-                    : c.permute(0, 2, 1);
+            teacher[m] = in.get(complete(m)).permute(0, 2, 1);
             SDVariable k = in.get(mask(m));
             realS[m] = k.get(SDIndex.all(), SDIndex.point(0), SDIndex.all());                     // [B, T]
             realT[m] = k.get(SDIndex.all(), SDIndex.point(1), SDIndex.all());
@@ -359,7 +341,7 @@ public class TateCore extends SameDiffVertex {
         }
         for (int m = 0; m < mods; m++) {
             check(vertexInputs[3 * m], dims[m], "sequence " + m);
-            check(vertexInputs[3 * m + 1], vocab[m] > 0 ? 1 : dims[m], "complete sequence " + m);
+            check(vertexInputs[3 * m + 1], dims[m], "complete sequence " + m);
             check(vertexInputs[3 * m + 2], 2, "mask " + m);
         }
         long tags = TateBatchBuilder.tagWidth(mods);
@@ -401,10 +383,6 @@ public class TateCore extends SameDiffVertex {
         return steps.clone();
     }
 
-    public int[] getVocab() {
-        return vocab.clone();
-    }
-
     public int getDim() {
         return dim;
     }
@@ -424,18 +402,16 @@ public class TateCore extends SameDiffVertex {
             return false;
         }
         TateCore c = (TateCore) o;
-        return Arrays.equals(dims, c.dims) && Arrays.equals(steps, c.steps) && Arrays.equals(vocab, c.vocab)
-                && dim == c.dim && heads == c.heads;
+        return Arrays.equals(dims, c.dims) && Arrays.equals(steps, c.steps) && dim == c.dim && heads == c.heads;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(dims), Arrays.hashCode(steps), Arrays.hashCode(vocab), dim, heads);
+        return Objects.hash(Arrays.hashCode(dims), Arrays.hashCode(steps), dim, heads);
     }
 
     @Override
     public String toString() {
-        return "TateCore(D=" + Arrays.toString(dims) + ", T=" + Arrays.toString(steps) + ", vocab="
-                + Arrays.toString(vocab) + ", dim=" + dim + ", heads=" + heads + ")";
+        return "TateCore(D=" + Arrays.toString(dims) + ", T=" + Arrays.toString(steps) + ", dim=" + dim + ", heads=" + heads + ")";
     }
 }

@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Sgd;
 
 import java.util.List;
 
@@ -22,8 +23,8 @@ import java.util.List;
  * <ul>
  *   <li>per modality the model's input, the complete sample and their masks ({@link TateBatchBuilder}); token ids
  *       of the input go through an embedding layer (word vectors where the table has them: the role of the
- *       official precomputed BERT / audio / visual features); the complete sample's ids are embedded by the
- *       teacher's frozen copy inside the core;</li>
+ *       official precomputed BERT / audio / visual features); the complete sample's ids by the teacher's frozen
+ *       copy of that layer (learning rate 0);</li>
  *   <li>{@link TateCore}: per-modality encoders, common space, tagged tokens, encoder, decoder, sigmoid-attention
  *       pooling, and the frozen teacher encoder;</li>
  *   <li>the classifier as the official one: Linear(dim, no bias) then Linear(classes) with L2 {@code l2} (official
@@ -55,6 +56,11 @@ public final class TateNetwork {
         return in.modality() + "_embedding";
     }
 
+    /** The teacher's frozen copy of {@link #embedding}, which embeds the complete sample. */
+    public static String teacherEmbedding(TfrNetSpec.Input in) {
+        return "teacher_" + in.modality() + "_embedding";
+    }
+
     public static ComputationGraphConfiguration build(TateSpec spec, Optimisation opt) {
         TateParams p = spec.params();
         // No workspaces: the backward pass of SameDiff vertices reads recycled workspace memory in DL4J M2.1 (see
@@ -68,23 +74,28 @@ public final class TateNetwork {
         String[] coreIn = new String[3 * mods + 1];
         int[] dims = new int[mods];
         int[] steps = new int[mods];
-        int[] vocab = new int[mods];
         for (int k = 0; k < mods; k++) {
             TfrNetSpec.Input in = inputs.get(k);
             g.addInputs(input(in), complete(in), mask(in));
             types[3 * k] = InputType.recurrent(in.inputChannels(), in.steps(), RNNFormat.NCW);
             types[3 * k + 1] = InputType.recurrent(in.inputChannels(), in.steps(), RNNFormat.NCW);
+            String full = complete(in);
             types[3 * k + 2] = InputType.recurrent(2, in.steps(), RNNFormat.NCW);
             String seq = input(in);
             if (in.source() == TfrNetSpec.Source.TOKENS) {
-                g.addLayer(embedding(in), new EmbeddingSequenceLayer.Builder().nIn(in.vocabSize()).nOut(in.dim())
-                        .hasBias(false).activation(Activation.IDENTITY).weightInit(WeightInit.XAVIER)
-                        .outputDataFormat(RNNFormat.NCW).inferInputLength(true).build(), seq);
+                g.addLayer(embedding(in), tokenEmbedding(in), seq);
                 seq = embedding(in);
-                vocab[k] = in.vocabSize();
+                // the teacher's copy, set by TateSpec#startMainPhase and frozen by a zero learning rate: the update
+                // is 0 x gradient and the decoupled weight decay lr x decay x W is 0 too. (DL4J's
+                // FrozenLayerWithBackprop still took the weight decay; a gather inside a SameDiff vertex has a slow
+                // and, with two of them in one graph, failing gradient in ND4J 1.0.0-M2.1.)
+                EmbeddingSequenceLayer frozen = tokenEmbedding(in);
+                frozen.setIUpdater(new Sgd(0.0));
+                g.addLayer(teacherEmbedding(in), frozen, full);
+                full = teacherEmbedding(in);
             }
             coreIn[3 * k] = seq;
-            coreIn[3 * k + 1] = complete(in);
+            coreIn[3 * k + 1] = full;
             coreIn[3 * k + 2] = mask(in);
             dims[k] = in.dim();
             steps[k] = in.steps();
@@ -96,7 +107,7 @@ public final class TateNetwork {
         int width = TateCore.width(p.dim(), mods);
         long all = TateCore.outputSize(steps, p.dim());
         int classes = spec.classes().size();
-        g.addVertex(CORE, new TateCore(dims, steps, vocab, p.dim(), p.heads()), coreIn)
+        g.addVertex(CORE, new TateCore(dims, steps, p.dim(), p.heads()), coreIn)
                 .addVertex("tate_pooled", new SubsetVertex(0, width - 1), CORE)
                 .addVertex("tate_aux", new SubsetVertex(width, (int) all - 1), CORE)
                 .addLayer("head_fc", new DenseLayer.Builder().nOut(p.dim()).hasBias(false)
@@ -111,10 +122,18 @@ public final class TateNetwork {
         // DL4J M2.1's graph builder overrides an embedding's nIn (its vocabulary) with the id input's width (1)
         for (TfrNetSpec.Input in : inputs) {
             if (in.source() == TfrNetSpec.Source.TOKENS) {
-                ((EmbeddingSequenceLayer) ((LayerVertex) conf.getVertices().get(embedding(in))).getLayerConf()
-                        .getLayer()).setNIn(in.vocabSize());
+                for (String layer : List.of(embedding(in), teacherEmbedding(in))) {
+                    ((EmbeddingSequenceLayer) ((LayerVertex) conf.getVertices().get(layer)).getLayerConf().getLayer())
+                            .setNIn(in.vocabSize());
+                }
             }
         }
         return conf;
+    }
+
+    private static EmbeddingSequenceLayer tokenEmbedding(TfrNetSpec.Input in) {
+        return new EmbeddingSequenceLayer.Builder().nIn(in.vocabSize()).nOut(in.dim()).hasBias(false)
+                .activation(Activation.IDENTITY).weightInit(WeightInit.XAVIER).outputDataFormat(RNNFormat.NCW)
+                .inferInputLength(true).build();
     }
 }

@@ -113,10 +113,10 @@ public record TateSpec(TateParams params, List<String> classes, List<TfrNetSpec.
                 copied++;
             }
         }
-        for (int m = 0; m < inputs.size(); m++) {
-            TfrNetSpec.Input in = inputs.get(m);
+        for (TfrNetSpec.Input in : inputs) {
             if (in.source() == TfrNetSpec.Source.TOKENS) {
-                core.get(TateCore.teacherEmbedding(m)).assign(network.getLayer(TateNetwork.embedding(in)).getParam("W"));
+                network.getLayer(TateNetwork.teacherEmbedding(in)).getParam("W")
+                        .assign(network.getLayer(TateNetwork.embedding(in)).getParam("W"));
                 copied++;
             }
         }
