@@ -1,6 +1,5 @@
 package dev.mmspark.training.models.tate;
 
-import dev.mmspark.common.InputException;
 import dev.mmspark.features.FeatureTable;
 import dev.mmspark.training.model.BatchBuilder;
 import dev.mmspark.training.model.ModelOutput;
@@ -11,7 +10,6 @@ import dev.mmspark.training.models.tfrnet.TfrNetSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,24 +62,10 @@ public record TateSpec(TateParams params, List<String> classes, List<TfrNetSpec.
         return TateNetwork.build(this, optimisation);
     }
 
-    /** Copies the table's word vectors into each pretrained token embedding. */
+    /** Copies the table's word vectors into each pretrained token embedding (the teacher's copy follows later). */
     @Override
     public void initialise(ComputationGraph network, FeatureTable table) {
-        for (TfrNetSpec.Input in : inputs) {
-            if (in.source() != TfrNetSpec.Source.TOKENS || !in.pretrained()) {
-                continue;
-            }
-            float[][] vectors = table.embeddings(in.modality());
-            if (vectors == null || vectors.length != in.vocabSize() || vectors[0].length != in.dim()) {
-                throw new InputException("feature table " + table.path() + ": the word vectors of '" + in.modality()
-                        + "' are " + (vectors == null ? "missing" : vectors.length + "x" + vectors[0].length)
-                        + ", expected " + in.vocabSize() + "x" + in.dim() + " (vocabulary x dimension)");
-            }
-            INDArray w = Nd4j.create(vectors).castTo(network.params().dataType());
-            network.getLayer(TateNetwork.embedding(in)).setParam("W", w);
-            LOG.info("Initialised the '{}' embedding from the table's {}x{} word vectors", in.modality(),
-                    vectors.length, vectors[0].length);
-        }
+        TfrNetSpec.initialiseEmbeddings(network, table, inputs, TateNetwork::embedding);
     }
 
     /** Inference minibatches (and training ones of the student phase). */

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * One TFR-Net model resolved against a feature table: the user's {@link TfrNetParams} plus, per modality, how its
@@ -157,6 +158,15 @@ public record TfrNetSpec(TfrNetParams params, Task task, List<String> classes, L
     /** Copies the table's word vectors into each pretrained token embedding. */
     @Override
     public void initialise(ComputationGraph network, FeatureTable table) {
+        initialiseEmbeddings(network, table, inputs, TfrNetNetwork::embedding);
+    }
+
+    /**
+     * Copies the table's word vectors into the embedding layer ({@code layer}) of each pretrained token input of
+     * {@code inputs}; shared by the models that read {@link Input}s (TFR-Net, TATE).
+     */
+    public static void initialiseEmbeddings(ComputationGraph network, FeatureTable table, List<Input> inputs,
+                                            Function<Input, String> layer) {
         for (Input in : inputs) {
             if (in.source() != Source.TOKENS || !in.pretrained()) {
                 continue;
@@ -168,7 +178,7 @@ public record TfrNetSpec(TfrNetParams params, Task task, List<String> classes, L
                         + ", expected " + in.vocabSize() + "x" + in.dim() + " (vocabulary x dimension)");
             }
             INDArray w = Nd4j.create(vectors).castTo(network.params().dataType());
-            network.getLayer(TfrNetNetwork.embedding(in)).setParam("W", w);
+            network.getLayer(layer.apply(in)).setParam("W", w);
             LOG.info("Initialised the '{}' embedding from the table's {}x{} word vectors", in.modality(),
                     vectors.length, vectors[0].length);
         }
