@@ -47,14 +47,14 @@ class PlatformConfigTest {
     @Test
     void aModelOfTheOtherKindOrOfNoKindIsAConfigErrorListingBoth() {
         assertEquals("config key 'train.model.name': 'mclea' is an entity-alignment model (inline config: 2); run it"
-                + " with 'train-alignment'/'evaluate-alignment', or name a per-sample model: dscmr, misa, multitask, tfrnet",
+                + " with 'train-alignment'/'evaluate-alignment', or name a per-sample model: dscmr, misa, multitask, tate, tfrnet",
                 error(ALIGN.formatted("mclea"), PlatformConfig.Kind.SAMPLES));
         assertEquals("config key 'train.model.name': 'multitask' is a per-sample model (inline config: 2); run it"
                 + " with 'train'/'evaluate', or name an entity-alignment model: mclea, meaformer",
                 error(ALIGN.formatted("multitask"), PlatformConfig.Kind.ALIGNMENT));
         for (PlatformConfig.Kind kind : PlatformConfig.Kind.values()) {
             assertEquals("config key 'train.model.name': unknown model 'gcn-align' (inline config: 2); per-sample"
-                    + " models (train, evaluate): dscmr, misa, multitask, tfrnet; entity-alignment models (train-alignment,"
+                    + " models (train, evaluate): dscmr, misa, multitask, tate, tfrnet; entity-alignment models (train-alignment,"
                     + " evaluate-alignment): mclea, meaformer", error(ALIGN.formatted("gcn-align"), kind));
         }
     }

@@ -193,14 +193,23 @@ public final class DistributedTrainer {
 
             long sessionStart = System.nanoTime();
             int firstEpoch = resumedFrom + 1;
-            for (int epoch = firstEpoch; epoch <= cfg.epochs(); epoch++) {
-                jsc.setJobGroup("mmspark-train", "epoch " + epoch + "/" + cfg.epochs(), false);
+            // a model with a preliminary phase (TATE's teacher) runs its epochs first, in the same count
+            int preliminary = spec.preliminaryEpochs(cfg.epochs());
+            int epochs = preliminary + cfg.epochs();
+            for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
+                jsc.setJobGroup("mmspark-train", "epoch " + epoch + "/" + epochs, false);
+                if (preliminary > 0 && epoch == preliminary + 1
+                        && !(epoch == firstEpoch && resumedState != null && resumedState.round() > 0)) {
+                    spec.startMainPhase(net);
+                    LOG.info("epoch {}/{}: the {} preliminary epochs are done; main phase", epoch, epochs, preliminary);
+                }
+                BatchBuilder epochBuilder = preliminary > 0 ? spec.trainingBatchBuilder(epoch <= preliminary) : builder;
                 long t0 = System.nanoTime();
                 LossListener loss = new LossListener(jsc.sc().doubleAccumulator("loss, epoch " + epoch),
                         jsc.sc().longAccumulator("examples, epoch " + epoch));
                 String files = cfg.exportDir() + String.format(Locale.ROOT, "/epoch-%06d", epoch);
                 List<JavaRDD<Row>> shuffled = new ArrayList<>();
-                List<String> paths = MinibatchFiles.write(jsc, minibatches(train, examples, builder,
+                List<String> paths = MinibatchFiles.write(jsc, minibatches(train, examples, epochBuilder,
                         cfg.batchSizePerWorker(), cfg.seed(), epoch, partitions, shuffled), files);
                 shuffled.forEach(JavaRDD::unpersist);
                 // A checkpoint taken inside this epoch: its rounds are done (the epoch's minibatches are the same
@@ -232,7 +241,7 @@ public final class DistributedTrainer {
                         checkpoints.write(net, new Checkpoints.State(epoch - 1, resumeKeys, tm.tableHash(),
                                 history, trainingSeconds, Instant.now().toString(), r + 1, loss.weightedLossSum(),
                                 loss.examples(), partSeconds));
-                        LOG.info("epoch {}/{}: checkpoint after averaging round {}/{}", epoch, cfg.epochs(), r + 1,
+                        LOG.info("epoch {}/{}: checkpoint after averaging round {}/{}", epoch, epochs, r + 1,
                                 rounds);
                     }
                 }
@@ -249,29 +258,30 @@ public final class DistributedTrainer {
                         loss.examples() / seconds, acc == null ? null : acc.accuracy(),
                         acc == null ? null : acc.outputAccuracy());
                 history.add(stats);
-                boolean improved = acc != null && (bestStats(history, epoch) == stats);
+                boolean improved = acc != null && epoch > preliminary
+                        && (bestStats(history, preliminary, epoch) == stats);
                 if (cfg.keepBest() && improved) {
                     best.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history, trainingSeconds,
                             Instant.now().toString()));
                 }
                 if (cfg.checkpointEveryEpochs() > 0
-                        && (epoch % cfg.checkpointEveryEpochs() == 0 || epoch == cfg.epochs())) {
+                        && (epoch % cfg.checkpointEveryEpochs() == 0 || epoch == epochs)) {
                     checkpoints.write(net, new Checkpoints.State(epoch, resumeKeys, tm.tableHash(), history,
                             trainingSeconds, Instant.now().toString()));
                 }
                 double elapsed = (System.nanoTime() - sessionStart) / 1e9;
                 double secondsPerEpoch = elapsed / (epoch - firstEpoch + 1);
                 LOG.info("epoch {}/{}: loss {} | {} examples in {} ({} examples/s) | elapsed {}, ~{} left{}",
-                        epoch, cfg.epochs(), String.format(Locale.ROOT, "%.4f", stats.loss()), stats.examples(),
+                        epoch, epochs, String.format(Locale.ROOT, "%.4f", stats.loss()), stats.examples(),
                         Durations.format(seconds), String.format(Locale.ROOT, "%.1f", stats.examplesPerSecond()),
-                        Durations.format(elapsed), Durations.format(secondsPerEpoch * (cfg.epochs() - epoch)),
+                        Durations.format(elapsed), Durations.format(secondsPerEpoch * (epochs - epoch)),
                         acc == null ? "" : " | validation accuracy " + format(acc.accuracy()) + " ("
                                 + acc.outputAccuracy().entrySet().stream()
                                 .map(e -> e.getKey() + " " + format(e.getValue()))
                                 .collect(Collectors.joining(", ")) + ")");
-                EpochStats top = bestStats(history, epoch);
+                EpochStats top = bestStats(history, preliminary, epoch);
                 if (cfg.earlyStoppingPatience() > 0 && top != null
-                        && epoch - top.epoch() >= cfg.earlyStoppingPatience() && epoch < cfg.epochs()) {
+                        && epoch - top.epoch() >= cfg.earlyStoppingPatience() && epoch < epochs) {
                     LOG.info("Early stopping after epoch {}: no better validation accuracy than epoch {} ({}) for {} "
                             + "epochs", epoch, top.epoch(), format(top.validationAccuracy()), epoch - top.epoch());
                     break;
@@ -279,7 +289,7 @@ public final class DistributedTrainer {
             }
             EpochStats kept = history.isEmpty() ? null : history.get(history.size() - 1);
             if (cfg.keepBest()) {
-                EpochStats top = bestStats(history, Integer.MAX_VALUE);
+                EpochStats top = bestStats(history, preliminary, Integer.MAX_VALUE);
                 Optional<Checkpoints.Checkpoint> stored = best.latest();
                 if (top != null && stored.isPresent() && stored.get().state().epoch() == top.epoch()
                         && top.epoch() != kept.epoch()) {
@@ -319,13 +329,18 @@ public final class DistributedTrainer {
     }
 
     /**
-     * The epoch with the highest validation accuracy among the first {@code upTo} epochs (the earliest on
-     * ties), or null without validation.
+     * The epoch with the highest validation accuracy among epochs {@code after + 1 .. upTo} (the earliest on
+     * ties), or null without validation. {@code after}: the preliminary epochs, which are never selected.
      */
     static EpochStats bestStats(List<EpochStats> history, int upTo) {
+        return bestStats(history, 0, upTo);
+    }
+
+    /** As {@link #bestStats(List, int)} among epochs {@code after + 1 .. upTo}. */
+    static EpochStats bestStats(List<EpochStats> history, int after, int upTo) {
         EpochStats top = null;
         for (EpochStats s : history) {
-            if (s.epoch() <= upTo && s.validationAccuracy() != null
+            if (s.epoch() > after && s.epoch() <= upTo && s.validationAccuracy() != null
                     && (top == null || s.validationAccuracy() > top.validationAccuracy())) {
                 top = s;
             }

@@ -6,6 +6,7 @@ import dev.mmspark.training.model.SampleModelDefinition;
 import dev.mmspark.training.models.dscmr.DscmrModel;
 import dev.mmspark.training.models.misa.MisaModel;
 import dev.mmspark.training.models.multitask.MultitaskModel;
+import dev.mmspark.training.models.tate.TateModel;
 import dev.mmspark.training.models.tfrnet.TfrNetModel;
 
 import java.util.Collections;
@@ -24,7 +25,8 @@ public final class ModelRegistry {
             new MultitaskModel(),
             new DscmrModel(),
             new MisaModel(),
-            new TfrNetModel());
+            new TfrNetModel(),
+            new TateModel());
 
     private ModelRegistry() {
     }

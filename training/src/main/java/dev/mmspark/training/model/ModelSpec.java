@@ -41,4 +41,26 @@ public interface ModelSpec extends Serializable {
 
     /** Turns feature-table rows into minibatches; runs on the executors. */
     BatchBuilder batchBuilder();
+
+    /**
+     * Epochs of a preliminary training phase run before the {@code epochs} epochs of {@code train.epochs}, in the
+     * same run and through the same parameter averaging (TATE trains its teacher on complete data first). The
+     * trainer then runs both phases' epochs in one count; validation-based model selection and early stopping look
+     * only at the main phase. 0 (the default): one phase.
+     */
+    default int preliminaryEpochs(int epochs) {
+        return 0;
+    }
+
+    /** The builder of training minibatches of the preliminary phase or of the main one; by default the same. */
+    default BatchBuilder trainingBatchBuilder(boolean preliminary) {
+        return batchBuilder();
+    }
+
+    /**
+     * Called on the driver once, before the first epoch of the main phase, when there is a preliminary phase (not
+     * when a run resumes inside or after that epoch): e.g. freezes a copy of what the preliminary phase trained.
+     */
+    default void startMainPhase(ComputationGraph network) {
+    }
 }

@@ -40,7 +40,8 @@ public final class TfrNetBatchBuilder extends BatchBuilder {
         this.spec = spec;
     }
 
-    static String column(TfrNetSpec.Input in) {
+    /** The feature-table column that holds modality {@code in}'s sequence. */
+    public static String column(TfrNetSpec.Input in) {
         return switch (in.source()) {
             case TOKENS -> in.modality() + "_ids";
             case POOLED -> in.modality() + "_pooled";
@@ -119,7 +120,8 @@ public final class TfrNetBatchBuilder extends BatchBuilder {
         return String.valueOf(r.get(i));
     }
 
-    private static float[] ids(Row r, TfrNetSpec.Input in) {
+    /** The row's token ids of {@code in}, checked against its vocabulary. */
+    public static float[] ids(Row r, TfrNetSpec.Input in) {
         String col = column(in);
         int[] v = RowValues.ints(r, col);
         if (v == null) {
@@ -139,7 +141,7 @@ public final class TfrNetBatchBuilder extends BatchBuilder {
     }
 
     /** The row's sequence position-major ({@code [len * D]}): as stored, or its pixel patches. */
-    private static float[] vectors(Row r, TfrNetSpec.Input in) {
+    public static float[] vectors(Row r, TfrNetSpec.Input in) {
         String col = column(in);
         float[] v = RowValues.floats(r, col);
         int d = in.dim();

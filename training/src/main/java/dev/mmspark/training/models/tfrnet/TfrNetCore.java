@@ -2,7 +2,9 @@ package dev.mmspark.training.models.tfrnet;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
 import dev.mmspark.training.layers.SameDiffSessionMemory;
+import dev.mmspark.training.layers.SdMath;
 import dev.mmspark.training.layers.SerialCopy;
+import dev.mmspark.training.layers.XavierInit;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -307,9 +309,7 @@ public class TfrNetCore extends SameDiffVertex {
 
     /** LayerNorm over the last axis of a rank-3 variable (biased variance, eps 1e-5). */
     static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias, int e) {
-        SDVariable centred = x.sub(x.mean(true, 2));
-        SDVariable var = centred.mul(centred).mean(true, 2);
-        return centred.div(sd.math.sqrt(var.add(LN_EPS))).mul(gain.reshape(1, 1, e)).add(bias.reshape(1, 1, e));
+        return SdMath.layerNorm(sd, x, gain, bias, e, LN_EPS);
     }
 
     /**
@@ -331,37 +331,15 @@ public class TfrNetCore extends SameDiffVertex {
         return out;
     }
 
-    /**
-     * The kind of a parameter, the end of its name: names are a place (letters i, c, x, f, m, l and digits: which
-     * modality, stream and layer) followed by the kind ({@code W...}, {@code b...}, {@code ln...}), letters and digits
-     * only, because DL4J's gradient check splits parameter keys at '_'.
-     */
+    /** The kind of a parameter, the end of its name ({@link XavierInit#kind}). */
     static String kind(String name) {
-        int k = name.length();
-        for (String start : List.of("W", "b", "ln")) {
-            int i = name.indexOf(start);
-            if (i >= 0) {
-                k = Math.min(k, i);
-            }
-        }
-        return name.substring(k);
+        return XavierInit.kind(name);
     }
 
     /** MulT's initialisation: Xavier-uniform weights, zero biases, LayerNorm gains 1. */
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        for (Map.Entry<String, INDArray> e : params.entrySet()) {
-            String name = kind(e.getKey());
-            INDArray v = e.getValue();
-            if (name.startsWith("ln")) {
-                v.assign(name.endsWith("g") ? 1.0 : 0.0);
-            } else if (name.startsWith("b")) {
-                v.assign(0.0);
-            } else {
-                double bound = Math.sqrt(6.0 / (v.size(0) + v.size(1)));
-                v.assign(Nd4j.rand(v.dataType(), v.shape()).muli(2 * bound).subi(bound));
-            }
-        }
+        XavierInit.initialise(params);
     }
 
     @Override

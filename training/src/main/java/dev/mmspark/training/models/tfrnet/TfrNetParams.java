@@ -14,7 +14,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The settings of TFR-Net ({@code train.model} with {@code name = tfrnet}). Defaults are the official MOSI
@@ -158,45 +157,8 @@ public record TfrNetParams(String configPath, List<String> modalities, int dim, 
     }
 
     private TfrNetSpec.Input input(FeatureTableMetadata.Modality m, String tablePath) {
-        List<Integer> shape = m.shape();
-        return switch (m.kind()) {
-            case TOKENS -> {
-                if (m.vocabSize() == null) {
-                    throw new InputException("modality '" + m.name() + "' of feature table " + tablePath
-                            + " has tokens but no vocabulary size");
-                }
-                boolean pretrained = tokenInit == TokenInit.WORD_VECTORS && m.embeddingsPath() != null
-                        && m.embeddingDim() != null;
-                int natural = shape.isEmpty() || shape.get(0) < 1 ? maxLength : shape.get(0);
-                yield TfrNetSpec.Input.tokens(m.name(), m.vocabSize(), pretrained ? m.embeddingDim() : embeddingDim,
-                        pretrained, Math.min(maxLength, natural));
-            }
-            case IMAGE_EMBEDDING -> shape.size() == 2
-                    ? TfrNetSpec.Input.floats(m.name(), TfrNetSpec.Source.REGIONS, shape.get(1),
-                    Math.min(maxLength, shape.get(0)))
-                    : TfrNetSpec.Input.floats(m.name(), TfrNetSpec.Source.POOLED,
-                    m.pooledDim() != null ? m.pooledDim() : shape.get(shape.size() - 1), 1);
-            case VECTOR -> TfrNetSpec.Input.floats(m.name(), TfrNetSpec.Source.VECTOR, shape.get(0), 1);
-            case SEQUENCE -> TfrNetSpec.Input.floats(m.name(), TfrNetSpec.Source.SEQUENCE, shape.get(1), maxLength);
-            case IMAGE_PIXELS -> {
-                int ch = shape.get(0);
-                int h = shape.get(1);
-                int w = shape.get(2);
-                if (h % patchSize != 0 || w % patchSize != 0) {
-                    throw new ConfigException("config key '" + key("patch_size") + "': " + patchSize + " does not divide "
-                            + "the " + h + "x" + w + " images of modality '" + m.name() + "' of " + tablePath);
-                }
-                int patches = (h / patchSize) * (w / patchSize);
-                if (patches > maxLength) {
-                    throw new ConfigException("config key '" + key("max_length") + "': the " + h + "x" + w + " images of '"
-                            + m.name() + "' are " + patches + " patches of " + patchSize + " pixels, more than max_length = "
-                            + maxLength + "; raise max_length or patch_size");
-                }
-                yield TfrNetSpec.Input.patches(m.name(), ch, h, w, patchSize);
-            }
-            default -> throw new InputException("modality '" + m.name() + "' of feature table " + tablePath + " is "
-                    + m.kind().name().toLowerCase(Locale.ROOT) + ", which TFR-Net cannot read");
-        };
+        return TfrNetSpec.Input.resolve(m, tablePath, maxLength, embeddingDim, tokenInit == TokenInit.WORD_VECTORS,
+                patchSize, key("patch_size"), key("max_length"), "TFR-Net");
     }
 
     /** The reconstruction weight of modality {@code k} (in spec order). */

@@ -1,6 +1,8 @@
 package dev.mmspark.training.models.tfrnet;
 
 import dev.mmspark.common.InputException;
+import dev.mmspark.common.config.ConfigException;
+import dev.mmspark.features.FeatureTableMetadata;
 import dev.mmspark.features.FeatureTable;
 import dev.mmspark.training.model.BatchBuilder;
 import dev.mmspark.training.model.ModelOutput;
@@ -16,6 +18,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * One TFR-Net model resolved against a feature table: the user's {@link TfrNetParams} plus, per modality, how its
@@ -56,6 +60,57 @@ public record TfrNetSpec(TfrNetParams params, Task task, List<String> classes, L
      */
     public record Input(String modality, Source source, int dim, int steps, int vocabSize, boolean pretrained,
                         int channels, int height, int width, int patch) implements Serializable {
+        /**
+         * How a sequence model with fixed lengths reads modality {@code m} of a feature table: token ids embedded
+         * ({@code embeddingDim} wide unless the table's word vectors are used), a region grid or a pixel image as
+         * a sequence of regions or patches, a feature sequence as it is, a single vector as a sequence of one; every
+         * sequence cut to {@code maxLength}. Shared by TFR-Net and TATE.
+         *
+         * @param patchKey     the config key of {@code patchSize}, for messages (likewise {@code maxLengthKey})
+         * @param model        the model's name, for messages
+         */
+        public static Input resolve(FeatureTableMetadata.Modality m, String tablePath, int maxLength, int embeddingDim,
+                                    boolean wordVectors, int patchSize, String patchKey, String maxLengthKey,
+                                    String model) {
+            List<Integer> shape = m.shape();
+            return switch (m.kind()) {
+                case TOKENS -> {
+                    if (m.vocabSize() == null) {
+                        throw new InputException("modality '" + m.name() + "' of feature table " + tablePath
+                                + " has tokens but no vocabulary size");
+                    }
+                    boolean pretrained = wordVectors && m.embeddingsPath() != null && m.embeddingDim() != null;
+                    int natural = shape.isEmpty() || shape.get(0) < 1 ? maxLength : shape.get(0);
+                    yield tokens(m.name(), m.vocabSize(), pretrained ? m.embeddingDim() : embeddingDim, pretrained,
+                            Math.min(maxLength, natural));
+                }
+                case IMAGE_EMBEDDING -> shape.size() == 2
+                        ? floats(m.name(), Source.REGIONS, shape.get(1), Math.min(maxLength, shape.get(0)))
+                        : floats(m.name(), Source.POOLED,
+                        m.pooledDim() != null ? m.pooledDim() : shape.get(shape.size() - 1), 1);
+                case VECTOR -> floats(m.name(), Source.VECTOR, shape.get(0), 1);
+                case SEQUENCE -> floats(m.name(), Source.SEQUENCE, shape.get(1), maxLength);
+                case IMAGE_PIXELS -> {
+                    int ch = shape.get(0);
+                    int h = shape.get(1);
+                    int w = shape.get(2);
+                    if (h % patchSize != 0 || w % patchSize != 0) {
+                        throw new ConfigException("config key '" + patchKey + "': " + patchSize + " does not divide "
+                                + "the " + h + "x" + w + " images of modality '" + m.name() + "' of " + tablePath);
+                    }
+                    int patches = (h / patchSize) * (w / patchSize);
+                    if (patches > maxLength) {
+                        throw new ConfigException("config key '" + maxLengthKey + "': the " + h + "x" + w
+                                + " images of '" + m.name() + "' are " + patches + " patches of " + patchSize
+                                + " pixels, more than max_length = " + maxLength + "; raise max_length or patch_size");
+                    }
+                    yield patches(m.name(), ch, h, w, patchSize);
+                }
+                default -> throw new InputException("modality '" + m.name() + "' of feature table " + tablePath
+                        + " is " + m.kind().name().toLowerCase(Locale.ROOT) + ", which " + model + " cannot read");
+            };
+        }
+
         static Input tokens(String modality, int vocabSize, int dim, boolean pretrained, int steps) {
             return new Input(modality, Source.TOKENS, dim, steps, vocabSize, pretrained, 0, 0, 0, 0);
         }
@@ -103,6 +158,15 @@ public record TfrNetSpec(TfrNetParams params, Task task, List<String> classes, L
     /** Copies the table's word vectors into each pretrained token embedding. */
     @Override
     public void initialise(ComputationGraph network, FeatureTable table) {
+        initialiseEmbeddings(network, table, inputs, TfrNetNetwork::embedding);
+    }
+
+    /**
+     * Copies the table's word vectors into the embedding layer ({@code layer}) of each pretrained token input of
+     * {@code inputs}; shared by the models that read {@link Input}s (TFR-Net, TATE).
+     */
+    public static void initialiseEmbeddings(ComputationGraph network, FeatureTable table, List<Input> inputs,
+                                            Function<Input, String> layer) {
         for (Input in : inputs) {
             if (in.source() != Source.TOKENS || !in.pretrained()) {
                 continue;
@@ -114,7 +178,7 @@ public record TfrNetSpec(TfrNetParams params, Task task, List<String> classes, L
                         + ", expected " + in.vocabSize() + "x" + in.dim() + " (vocabulary x dimension)");
             }
             INDArray w = Nd4j.create(vectors).castTo(network.params().dataType());
-            network.getLayer(TfrNetNetwork.embedding(in)).setParam("W", w);
+            network.getLayer(layer.apply(in)).setParam("W", w);
             LOG.info("Initialised the '{}' embedding from the table's {}x{} word vectors", in.modality(),
                     vectors.length, vectors[0].length);
         }
