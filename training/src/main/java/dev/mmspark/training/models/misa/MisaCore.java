@@ -1,6 +1,7 @@
 package dev.mmspark.training.models.misa;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
+import dev.mmspark.training.layers.SameDiffSessionMemory;
 import dev.mmspark.training.layers.SerialCopy;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -122,6 +123,7 @@ public class MisaCore extends SameDiffVertex {
     @Override
     public SDVariable defineVertex(SameDiff sd, Map<String, SDVariable> in, Map<String, SDVariable> p,
                                    Map<String, SDVariable> masks) {
+        SameDiffSessionMemory.register(sd);                  // intermediate arrays freed pass by pass, not by the GC
         List<SDVariable> u = new ArrayList<>();
         List<SDVariable> hc = new ArrayList<>();
         List<SDVariable> hp = new ArrayList<>();

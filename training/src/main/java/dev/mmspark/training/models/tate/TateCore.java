@@ -1,6 +1,7 @@
 package dev.mmspark.training.models.tate;
 
 import dev.mmspark.training.layers.ExternalErrorsFix;
+import dev.mmspark.training.layers.SameDiffSessionMemory;
 import dev.mmspark.training.layers.SdMath;
 import dev.mmspark.training.layers.SerialCopy;
 import dev.mmspark.training.layers.XavierInit;
@@ -214,6 +215,7 @@ public class TateCore extends SameDiffVertex {
     @Override
     public SDVariable defineVertex(SameDiff sd, Map<String, SDVariable> in, Map<String, SDVariable> p,
                                    Map<String, SDVariable> masks) {
+        SameDiffSessionMemory.register(sd);                  // intermediate arrays freed pass by pass, not by the GC
         int mods = modalities();
         int n = tokens(steps);
         int width = width(dim, mods);
