@@ -12,7 +12,6 @@ import dev.mmspark.training.model.Task;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 
@@ -69,20 +68,7 @@ public record MisaParams(String configPath, List<String> modalities, int hidden,
     }
 
     public static MisaParams parse(Conf c) {
-        List<String> mods = c.strings("modalities", List.of());
-        for (String m : mods) {
-            if (!m.matches("[a-z][a-z0-9_]*")) {
-                throw new ConfigException("config key '" + c.full("modalities") + "': expected modality names (lower-case "
-                        + "letters, digits, '_'), found '" + m + "'");
-            }
-        }
-        if (new HashSet<>(mods).size() != mods.size()) {
-            throw new ConfigException("config key '" + c.full("modalities") + "': a modality is listed twice: " + mods);
-        }
-        if (mods.size() == 1) {
-            throw new ConfigException("config key '" + c.full("modalities") + "': MISA needs at least two modalities "
-                    + "(its similarity loss compares pairs), found " + mods);
-        }
+        List<String> mods = ModelParams.modalityNames(c, "MISA", "its similarity loss compares pairs");
         int hidden = c.integer("hidden", 128, n -> n >= 1 && n <= 10_000, "between 1 and 10000");
         int encoderDim = c.integer("encoder_dim", 128, n -> n >= 1 && n <= 10_000, "between 1 and 10000");
         int heads = c.integer("heads", 2, n -> n >= 1 && n <= 64, "between 1 and 64");

@@ -9,7 +9,6 @@ import dev.mmspark.training.models.tfrnet.TfrNetSpec;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -54,20 +53,7 @@ public record TateParams(String configPath, List<String> modalities, int dim, in
     }
 
     public static TateParams parse(Conf c) {
-        List<String> mods = c.strings("modalities", List.of());
-        for (String m : mods) {
-            if (!m.matches("[a-z][a-z0-9_]*")) {
-                throw new ConfigException("config key '" + c.full("modalities") + "': expected modality names (lower-case "
-                        + "letters, digits, '_'), found '" + m + "'");
-            }
-        }
-        if (new HashSet<>(mods).size() != mods.size()) {
-            throw new ConfigException("config key '" + c.full("modalities") + "': a modality is listed twice: " + mods);
-        }
-        if (mods.size() == 1) {
-            throw new ConfigException("config key '" + c.full("modalities") + "': TATE needs at least two modalities "
-                    + "(its missing patterns drop some and keep others), found " + mods);
-        }
+        List<String> mods = ModelParams.modalityNames(c, "TATE", "its missing patterns drop some and keep others");
         int dim = c.integer("dim", 32, n -> n >= 1 && n <= 4096, "between 1 and 4096");
         int heads = c.integer("heads", 4, n -> n >= 1 && n <= 64, "between 1 and 64");
         if (dim % heads != 0) {

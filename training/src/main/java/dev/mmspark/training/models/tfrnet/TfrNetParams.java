@@ -12,7 +12,6 @@ import dev.mmspark.training.model.Task;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 
 /**
@@ -80,20 +79,8 @@ public record TfrNetParams(String configPath, List<String> modalities, int dim, 
     }
 
     public static TfrNetParams parse(Conf c) {
-        List<String> mods = c.strings("modalities", List.of());
-        for (String m : mods) {
-            if (!m.matches("[a-z][a-z0-9_]*")) {
-                throw new ConfigException("config key '" + c.full("modalities") + "': expected modality names (lower-case "
-                        + "letters, digits, '_'), found '" + m + "'");
-            }
-        }
-        if (new HashSet<>(mods).size() != mods.size()) {
-            throw new ConfigException("config key '" + c.full("modalities") + "': a modality is listed twice: " + mods);
-        }
-        if (mods.size() == 1) {
-            throw new ConfigException("config key '" + c.full("modalities") + "': TFR-Net needs at least two modalities "
-                    + "(its cross-modal Transformers attend from one to another), found " + mods);
-        }
+        List<String> mods = ModelParams.modalityNames(c, "TFR-Net",
+                "its cross-modal Transformers attend from one to another");
         int dim = c.integer("dim", 30, n -> n >= 1 && n <= 4096, "between 1 and 4096");
         int heads = c.integer("heads", 6, n -> n >= 1 && n <= 64, "between 1 and 64");
         if (dim % heads != 0) {
