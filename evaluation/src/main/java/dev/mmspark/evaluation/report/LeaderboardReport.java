@@ -130,7 +130,7 @@ public final class LeaderboardReport {
         for (LeaderboardSummary.Entry e : rows) {
             boolean worse = e.significantlyWorse();
             html.append("<tr><td>").append(e.rank()).append("</td><td class=\"l\">").append(esc(e.model()))
-                    .append("</td><td class=\"l\">").append(esc(String.valueOf(e.fusion())))
+                    .append("</td><td class=\"l\">").append(esc(e.fusion() == null ? "—" : e.fusion()))
                     .append("</td><td class=\"l\" title=\"").append(esc(e.setting())).append("\">")
                     .append(esc(e.settingId())).append("</td><td>").append(worse ? "<b>" : "")
                     .append(f(e.summary().mean())).append(" ± ").append(f(e.summary().std()))

@@ -10,7 +10,9 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.mmspark.common.config.Conf;
 import dev.mmspark.common.config.ConfigException;
 import dev.mmspark.evaluation.samples.EvaluateConfig;
+import dev.mmspark.training.ModelRegistry;
 import dev.mmspark.training.TrainConfig;
+import dev.mmspark.training.model.SampleModelDefinition;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +33,8 @@ import java.util.Set;
  *   features = [work/quickstart/features]   # feature tables (one axis)
  *   models = [multitask]                # registered model names (one axis)
  *   fusions = [concat, { name = mcb, mm_dim = 4000 }]   # train.model.fusion values (one axis); [] = the
- *                                       # model's default; an object sets the operator's sizes (label mcb{mm_dim=4000})
+ *                                       # model's default; an object sets the operator's sizes (label mcb{mm_dim=4000});
+ *                                       # models without a fusion operator (tate, dscmr) run once per seed
  *   grid { learning_rate = [0.001, 0.003], "model.representation_dim" = [64, 128] }  # train keys x values
  *   random { samples = 0, seed = 1, params { learning_rate { min = 1e-4, max = 1e-2, scale = log } } }
  *   seeds = [1, 2, 3]                   # train.seed values (one axis)
@@ -281,9 +284,13 @@ public record SweepSpec(String name, List<String> features, List<String> models,
             }
             points = next;
         }
-        List<String> fusionAxis = fusions.isEmpty() ? java.util.Collections.singletonList(null) : fusions;
         List<Combination> out = new ArrayList<>();
         for (String m : models) {
+            // a model without a fusion operator (TATE, DSCMR) is not crossed with the fusion axis: it runs once
+            // per point and seed with fusion = null (an unknown model is reported when its run is resolved)
+            boolean crossed = !fusions.isEmpty()
+                    && ModelRegistry.find(m).map(SampleModelDefinition::takesFusion).orElse(true);
+            List<String> fusionAxis = crossed ? fusions : java.util.Collections.singletonList(null);
             for (String f : fusionAxis) {
                 for (Map<String, ConfigValue> p : points) {
                     for (long s : seeds) {

@@ -152,4 +152,31 @@ class SweepSpecTest {
                 hocon.replace("hidden = 24", "representation_dim = 24"), "test.conf", List.of()).section("sweep")));
         assertTrue(wrongModel.getMessage().contains("run misa"), wrongModel.getMessage());
     }
+
+    /** TATE has no fusion operator: it runs once per seed beside the fusion-crossed models, and its run resolves. */
+    @Test
+    void modelsWithoutAFusionOperatorAreNotCrossedWithTheFusionAxis() {
+        String hocon = """
+                sweep {
+                  name = t
+                  features = [/tmp/features]
+                  models = [multitask, tate]
+                  fusions = [concat, gmu]
+                  seeds = [1, 2]
+                  output = /tmp/sweep
+                  train { epochs = 1 }
+                }
+                """;
+        Conf root = Conf.parse(hocon, "test.conf", List.of());
+        SweepSpec s = SweepSpec.from(root.section("sweep"));
+        root.rejectUnknownKeys();
+        List<String> labels = s.combinations().stream().map(SweepSpec.Combination::label).toList();
+        assertEquals(List.of("multitask concat seed=1", "multitask concat seed=2", "multitask gmu seed=1",
+                "multitask gmu seed=2", "tate seed=1", "tate seed=2"), labels);
+        SweepSpec.Combination tate = s.combinations().get(4);
+        assertEquals(null, tate.fusion());
+        // resolving it parses TATE's section with no fusion key (it would be rejected as unknown)
+        SweepSpec.Resolved r = s.resolve(tate, "/tmp/features", "/tmp/sweep/x", 1);
+        assertEquals("tate", r.train().modelName());
+    }
 }

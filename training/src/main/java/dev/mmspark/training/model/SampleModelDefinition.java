@@ -23,4 +23,13 @@ public interface SampleModelDefinition {
 
     /** The spec record type, to read a saved model's spec back from {@code metadata.json}. */
     Class<? extends ModelSpec> specType();
+
+    /**
+     * Whether the model's section takes a {@code fusion} operator ({@code train.model.fusion}). A sweep crosses
+     * only these models with its fusion axis; the others (TATE, DSCMR: their papers fix how modalities meet) run
+     * once per seed with an empty {@code fusion} column, instead of failing on an unknown key.
+     */
+    default boolean takesFusion() {
+        return true;
+    }
 }

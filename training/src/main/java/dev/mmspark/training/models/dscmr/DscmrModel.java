@@ -37,4 +37,10 @@ public final class DscmrModel implements SampleModelDefinition {
     public Class<? extends ModelSpec> specType() {
         return DscmrSpec.class;
     }
+
+    /** {@inheritDoc} (DSCMR maps each modality into a common space; there is no fused vector.) */
+    @Override
+    public boolean takesFusion() {
+        return false;
+    }
 }

@@ -39,4 +39,10 @@ public final class TateModel implements SampleModelDefinition {
     public Class<? extends ModelSpec> specType() {
         return TateSpec.class;
     }
+
+    /** {@inheritDoc} (TATE fuses by its Transformer over every modality's tokens (no fusion operator).) */
+    @Override
+    public boolean takesFusion() {
+        return false;
+    }
 }
