@@ -41,7 +41,8 @@ final class SweepJob {
                 r.combination().params().forEach((k, v) -> settings.append(settings.length() > 0 ? " " : "").append(k)
                         .append('=').append(v.unwrapped()));
                 cells.add(new String[]{String.valueOf(r.index() + 1), r.runId(), done ? "committed" : "to run",
-                        r.combination().model(), r.combination().fusion() == null ? "-" : r.combination().fusion(), settings.toString(),
+                        r.combination().model(), r.combination().fusion() == null ? "-" : r.combination().fusion(),
+                        settings.toString(),
                         String.valueOf(r.combination().seed()),
                         r.mode().name().toLowerCase() + " x" + r.workers(), r.features()});
             }
