@@ -20,7 +20,8 @@ class Bench:
     extra_forward_flops: FLOPs of functional ops the module hooks cannot see (matmuls written as
              torch.matmul / einsum / bmm, attention, FFTs) for ONE forward pass over the batch
     counted_state: values DL4J keeps in the network's parameter vector without training them (a BatchNorm's
-             global mean and variance), added to the parameter count so that both sides count alike
+             global mean and variance, TATE's frozen teacher), added to the parameter count so that both sides
+             count alike
     """
 
     def __init__(self, model, loss, infer, extra_forward_flops=0, extra_train_forward_flops=None, counted_state=0):

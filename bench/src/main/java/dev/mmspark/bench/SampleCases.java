@@ -37,7 +37,7 @@ final class SampleCases {
 
     /**
      * The per-sample models at their default sizes (MISA and TFR-Net with the quickstart's 8x8 patches, as in their
-     * confs; TFR-Net at the official MOSI sizes, its defaults: dim 30, 6 heads, 3 layers, length 50).
+     * confs, TATE's default; TFR-Net at the official MOSI sizes, its defaults: dim 30, 6 heads, 3 layers, length 50).
      */
     static final List<SampleCase> MODELS = List.of(
             new SampleCase("multitask", "name = multitask", "multitask"),
@@ -47,7 +47,13 @@ final class SampleCases {
             new SampleCase("tfrnet", "name = tfrnet\npatch_size = 8", "tfrnet"),
             // TFR-Net at the sizes a CPU user would pick: one layer per Transformer, sequences cut to 24
             new SampleCase("tfrnet-small", "tfrnet", "name = tfrnet\npatch_size = 8\nlayers = 1\nmax_length = 24",
-                    "tfrnet"));
+                    "tfrnet"),
+            // TATE at its defaults (dim 32, 4 heads, length 24, 8x8 patches). The case is a step of the main
+            // (student) phase: spec.batchBuilder() is the student's builder, so the minibatch has the missing
+            // patterns (missing_rate 0.2) and the KL switch on, and the frozen teacher encoder (learning rate 0,
+            // no regularisation) runs inside the network on the complete sample. Its parameters keep their
+            // initial values here instead of a trained teacher's copy: the timing does not depend on the values.
+            new SampleCase("tate", "name = tate", "tate"));
 
     /** Every fusion operator on three inputs of 300 (the multitask model's representation size). */
     static final int FUSION_SIZE = 300;
